@@ -21,6 +21,15 @@ int main(int argc, char** argv) {
 #ifdef MESHLOOP_HAVE_DEMO_COMMAND
   meshloop::cli::add_demo_command(app);
 #endif
+#ifdef MESHLOOP_HAVE_KB_COMMAND
+  meshloop::cli::add_kb_command(app);
+#endif
+#ifdef MESHLOOP_HAVE_METRICS_COMMAND
+  meshloop::cli::add_metrics_command(app);
+#endif
+#ifdef MESHLOOP_HAVE_TRAIN_COMMAND
+  meshloop::cli::add_train_command(app);
+#endif
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

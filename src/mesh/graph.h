@@ -1,0 +1,84 @@
+// Route computation on a compact, immutable graph: shortest paths, backups, disjoint pairs.
+//
+// The graph is built once per SPF run from the link-state database: node ids are mapped to dense indices and
+// adjacency is stored as CSR arrays (offsets + targets + costs), so Dijkstra touches contiguous memory and allocates
+// only its result. Costs are directed (u -> v may differ from v -> u); a link appears only if both ends advertise it
+// (the caller does that check while building). All functions are pure and deterministic: ties break on the lower
+// node index, so every node computes the same paths from the same database.
+// Thread-safety: a built Graph is immutable and may be shared; results are plain values.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <utility>
+#include <vector>
+
+#include "mesh/types.h"
+
+namespace meshloop::mesh {
+
+using Index = std::uint32_t;
+constexpr Index kNoIndex = UINT32_MAX;
+
+class Graph {
+ public:
+  struct Edge {
+    NodeId from;
+    NodeId to;
+    Cost cost;
+  };
+  // Builds from directed edges. Nodes are the sorted set of `nodes` plus every edge end; duplicate edges keep the
+  // cheapest; self-loops and kInfiniteCost edges are dropped.
+  static Graph build(std::span<const NodeId> nodes, std::span<const Edge> edges);
+
+  std::size_t size() const { return ids_.size(); }
+  NodeId id(Index i) const { return ids_[i]; }
+  // kNoIndex when the node is not in the graph.
+  Index index_of(NodeId id) const;
+  // Neighbours of i as parallel spans.
+  std::span<const Index> targets(Index i) const;
+  std::span<const Cost> costs(Index i) const;
+  // kInfiniteCost when there is no edge.
+  Cost edge_cost(Index from, Index to) const;
+
+ private:
+  std::vector<NodeId> ids_;  // sorted
+  std::vector<std::uint32_t> offsets_;
+  std::vector<Index> targets_;
+  std::vector<Cost> costs_;
+};
+
+// What to leave out of one computation (a failed neighbour, a failed link, nodes that asked not to carry transit).
+struct Exclusions {
+  Index node = kNoIndex;                       // never entered
+  std::pair<Index, Index> link{kNoIndex, kNoIndex};  // neither direction used
+  std::span<const std::uint8_t> no_transit;    // when non-empty: no_transit[i] != 0 means i may be an end, not a hop
+};
+
+// Single-source shortest paths (Dijkstra, binary heap). dist is in Cost units with kInfiniteCost for unreachable;
+// parent[source] = kNoIndex; first_hop[v] is the source's neighbour on the path to v (kNoIndex for the source and
+// unreachable nodes). Sums saturate, never overflow.
+struct ShortestPaths {
+  Index source = kNoIndex;
+  std::vector<std::uint64_t> dist;
+  std::vector<Index> parent;
+  std::vector<Index> first_hop;
+};
+ShortestPaths shortest_paths(const Graph& g, Index source, const Exclusions& excluded = {});
+
+// The path source..target (both included) from a result; empty when unreachable.
+std::vector<Index> path_to(const ShortestPaths& sp, Index target);
+
+// Loop-free alternate (RFC 5286, inequality 1): neighbour n of s can carry traffic for d without looping back
+// through s when dist(n, d) < dist(n, s) + dist(s, d). Node-protecting (inequality 3) when additionally
+// dist(n, d) < dist(n, p) + dist(p, d) for the primary next hop p. `from_n` is shortest_paths(g, n).
+bool is_loop_free_alternate(const ShortestPaths& from_s, const ShortestPaths& from_n, Index d);
+bool is_node_protecting_alternate(const ShortestPaths& from_n, const ShortestPaths& from_p, Index p, Index d);
+
+// Two node-disjoint paths s..d of least total cost (Suurballe's algorithm on the node-split graph); nullopt when
+// d is not reachable by two node-disjoint paths. The first path is the cheaper one. s and d are not adjacent-only
+// special cases: a direct s-d edge may be one of the two paths.
+std::optional<std::pair<std::vector<Index>, std::vector<Index>>> disjoint_pair(const Graph& g, Index s, Index d);
+
+}  // namespace meshloop::mesh
