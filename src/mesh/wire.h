@@ -10,6 +10,19 @@
 //   body (body_len bytes): TLVs, each u8 type, u16 length, value
 //   tag (16 bytes): HMAC-SHA256(mesh key, header || body), truncated to 128 bits (as RFC 4868 does)
 //
+// TLV values (lengths are exact; a reserved byte is sent as 0 and ignored on receipt):
+//   kHello 31: u64 tx_time_us, u32 interval_ms, u8 multiplier, u32 heard, u64 echo_time_us, u32 echo_dwell_us,
+//              u16 rx_ratio_permille (<= 1000)
+//   kLsa 12 + 8n: u32 origin, u32 seq, u8 flags, u8 reserved, u16 n, then n x (u32 neighbour, u32 cost)
+//   kAck 8: u32 origin, u32 seq
+//   kDataHeader 9: u32 origin, u32 destination, u8 ttl
+//   kExplicitRoute 4n, 1 <= n <= 64: node ids, in path order
+//   kPayload any length: application bytes
+//   kTraceContext 1..512: opaque bytes (W3C trace context)
+// Which TLVs a body holds: Hello exactly one kHello; LsaUpdate one or more kLsa; LsaAck one or more kAck; Data
+// exactly one kDataHeader and one kPayload, at most one kExplicitRoute and one kTraceContext (omitted when empty).
+// TLVs may come in any order. A known TLV type in the wrong packet type is malformed.
+//
 // The tag is checked before any TLV is read. Unknown TLV types are skipped (forward compatibility) and counted.
 // A packet is at most kMaxPacketSize bytes. decode() never reads outside its input and never trusts a length field.
 // Thread-safety: encode/decode are pure functions; an AuthKey is immutable after construction and may be shared.
@@ -36,6 +49,9 @@ constexpr std::size_t kTagSize = 16;
 constexpr std::size_t kMaxPacketSize = 1400;  // fits one IPv4/UDP datagram on a 1500-byte MTU
 // Bytes every transmission also costs below us (IPv4 20 + UDP 8), counted in control overhead (DESIGN.md).
 constexpr std::size_t kIpUdpOverhead = 28;
+constexpr std::size_t kTlvHeaderSize = 3;
+constexpr std::size_t kMaxExplicitRouteHops = 64;
+constexpr std::size_t kMaxTraceContextSize = 512;
 
 enum class PacketType : std::uint8_t { kHello = 1, kLsaUpdate = 2, kLsaAck = 3, kData = 4 };
 
@@ -75,6 +91,7 @@ struct Header {
   NodeId sender = kNoNode;
   std::uint32_t epoch = 0;
   std::uint32_t seq = 0;
+  bool operator==(const Header&) const = default;
 };
 
 // Sent every hello interval on each port. Carries what the receiver needs for two-way detection (heard), the ETX
@@ -87,11 +104,13 @@ struct Hello {
   std::uint64_t echo_time_us = 0;      // tx_time_us of the last hello the sender received from the receiver
   std::uint32_t echo_dwell_us = 0;     // how long the sender held that echo before this hello
   std::uint16_t rx_ratio_permille = 0; // sender's delivery ratio of the receiver's hellos, 0..1000
+  bool operator==(const Hello&) const = default;
 };
 
 struct LinkAdvert {
   NodeId neighbour = kNoNode;
   Cost cost = 0;
+  bool operator==(const LinkAdvert&) const = default;
 };
 
 // A link-state advertisement: what `origin` says about its links. Newer seq wins.
@@ -100,19 +119,23 @@ struct Lsa {
   std::uint32_t seq = 0;
   std::uint8_t flags = 0;  // kLsaFlag* bits
   std::vector<LinkAdvert> links;
+  bool operator==(const Lsa&) const = default;
 };
 constexpr std::uint8_t kLsaFlagAvoidTransit = 1;  // do not route through this node unless it is the destination
 
 struct LsaUpdate {
   std::vector<Lsa> lsas;
+  bool operator==(const LsaUpdate&) const = default;
 };
 
 struct AckEntry {
   NodeId origin = kNoNode;
   std::uint32_t seq = 0;
+  bool operator==(const AckEntry&) const = default;
 };
 struct LsaAck {
   std::vector<AckEntry> acks;
+  bool operator==(const LsaAck&) const = default;
 };
 
 struct Data {
@@ -122,16 +145,19 @@ struct Data {
   std::vector<NodeId> explicit_route;  // remaining hops when pinned; empty for hop-by-hop forwarding
   std::vector<std::uint8_t> trace_context;
   std::vector<std::uint8_t> payload;
+  bool operator==(const Data&) const = default;
 };
 
+// The body's alternative decides the packet type: encode() writes it whatever header.type says; decode() sets both.
 struct Packet {
   Header header;
   std::variant<Hello, LsaUpdate, LsaAck, Data> body;
+  bool operator==(const Packet&) const = default;
 };
 
 // Why decode() refused a packet: each reason is counted separately.
 enum class DecodeError : std::uint8_t {
-  kTruncated,        // shorter than header + tag, or body_len beyond the input
+  kTruncated,        // shorter than header + tag, or body_len disagrees with the input's size
   kOversized,        // larger than kMaxPacketSize
   kBadMagic,
   kBadVersion,
@@ -146,9 +172,13 @@ struct DecodeFailure {
   std::string detail;  // precise, for logs
 };
 
-// Serialises and tags `packet`. REQUIRES: the encoded size fits kMaxPacketSize (callers split LSA bundles);
-// returns InvalidArgument otherwise.
+// Serialises and tags `packet`. REQUIRES: the encoded size fits kMaxPacketSize (callers split LSA bundles), and
+// the body is one decode() accepts (an LsaUpdate/LsaAck is not empty, rx_ratio_permille <= 1000, explicit route and
+// trace context within their bounds); returns InvalidArgument otherwise.
 Result<std::vector<std::uint8_t>> encode(const Packet& packet, const AuthKey& key);
+// As encode(), into `out` (cleared first; its capacity is reused, so a pooled buffer costs no allocation).
+// On failure `out` is empty.
+Status encode_into(const Packet& packet, const AuthKey& key, std::vector<std::uint8_t>& out);
 
 // Checks size, header and tag, then parses the body. Never throws, never reads out of bounds.
 struct DecodeOutcome {
@@ -163,7 +193,8 @@ DecodeOutcome decode(std::span<const std::uint8_t> bytes, const AuthKey& key);
 std::size_t encoded_lsa_size(const Lsa& lsa);
 
 // Sliding anti-replay window per sender (IPsec style, 64 wide). A newer epoch (the sender restarted) resets it;
-// an older epoch is refused. Thread-safety: none.
+// an older epoch is refused. A sender starts a new epoch before its seq would wrap. Feed it only authenticated
+// headers. Thread-safety: none.
 class ReplayWindow {
  public:
   // True, and the (epoch, seq) recorded, when the pair has not been seen and is not too old.
