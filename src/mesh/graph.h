@@ -28,8 +28,9 @@ class Graph {
     NodeId to;
     Cost cost;
   };
-  // Builds from directed edges. Nodes are the sorted set of `nodes` plus every edge end; duplicate edges keep the
-  // cheapest; self-loops and kInfiniteCost edges are dropped.
+  // Builds from directed edges. Nodes are the sorted set of `nodes` plus every edge end (also the ends of dropped
+  // edges); duplicate edges keep the cheapest; self-loops and kInfiniteCost edges are dropped. Targets of a node are
+  // sorted by index, so the result does not depend on the order of `edges`.
   static Graph build(std::span<const NodeId> nodes, std::span<const Edge> edges);
 
   std::size_t size() const { return ids_.size(); }
@@ -41,6 +42,7 @@ class Graph {
   std::span<const Cost> costs(Index i) const;
   // kInfiniteCost when there is no edge.
   Cost edge_cost(Index from, Index to) const;
+  std::size_t edge_count() const { return targets_.size(); }
 
  private:
   std::vector<NodeId> ids_;  // sorted
@@ -50,15 +52,19 @@ class Graph {
 };
 
 // What to leave out of one computation (a failed neighbour, a failed link, nodes that asked not to carry transit).
+// Excluding the source itself leaves everything unreachable, the source included.
 struct Exclusions {
   Index node = kNoIndex;                       // never entered
   std::pair<Index, Index> link{kNoIndex, kNoIndex};  // neither direction used
   std::span<const std::uint8_t> no_transit;    // when non-empty: no_transit[i] != 0 means i may be an end, not a hop
+                                               // (the source always relaxes). REQUIRES: size() == g.size().
 };
 
 // Single-source shortest paths (Dijkstra, binary heap). dist is in Cost units with kInfiniteCost for unreachable;
 // parent[source] = kNoIndex; first_hop[v] is the source's neighbour on the path to v (kNoIndex for the source and
-// unreachable nodes). Sums saturate, never overflow.
+// unreachable nodes). Sums saturate, never overflow: a path whose total reaches kInfiniteCost counts as unreachable,
+// so every finite dist fits in 32 bits. Ties: among equal-cost parents of v the lowest index wins (with positive
+// costs; zero-cost edges are allowed and still deterministic), so parent/first_hop are a function of the graph alone.
 struct ShortestPaths {
   Index source = kNoIndex;
   std::vector<std::uint64_t> dist;
@@ -72,13 +78,16 @@ std::vector<Index> path_to(const ShortestPaths& sp, Index target);
 
 // Loop-free alternate (RFC 5286, inequality 1): neighbour n of s can carry traffic for d without looping back
 // through s when dist(n, d) < dist(n, s) + dist(s, d). Node-protecting (inequality 3) when additionally
-// dist(n, d) < dist(n, p) + dist(p, d) for the primary next hop p. `from_n` is shortest_paths(g, n).
+// dist(n, d) < dist(n, p) + dist(p, d) for the primary next hop p. `from_n` is shortest_paths(g, n), `from_p` is
+// shortest_paths(g, p). False when n cannot reach d; never true for d == p (a next hop cannot protect itself).
+// REQUIRES: n is a neighbour of s (not checked: the results do not carry the graph).
 bool is_loop_free_alternate(const ShortestPaths& from_s, const ShortestPaths& from_n, Index d);
 bool is_node_protecting_alternate(const ShortestPaths& from_n, const ShortestPaths& from_p, Index p, Index d);
 
 // Two node-disjoint paths s..d of least total cost (Suurballe's algorithm on the node-split graph); nullopt when
 // d is not reachable by two node-disjoint paths. The first path is the cheaper one. s and d are not adjacent-only
-// special cases: a direct s-d edge may be one of the two paths.
+// special cases: a direct s-d edge may be one of the two paths. Costs sum exactly in 64 bits here. Equal-cost paths
+// are ordered lexicographically by index; nullopt when s == d or either is out of range.
 std::optional<std::pair<std::vector<Index>, std::vector<Index>>> disjoint_pair(const Graph& g, Index s, Index d);
 
 }  // namespace meshloop::mesh

@@ -1,0 +1,391 @@
+#include "mesh/graph.h"
+
+#include <algorithm>
+#include <queue>
+
+namespace meshloop::mesh {
+namespace {
+
+constexpr std::uint64_t kUnreachable = kInfiniteCost;
+
+// Heap keys pack (dist << 32 | index): finite distances stay below kInfiniteCost, so one integer compare orders by
+// distance, then by index, which makes the pop order (and so the result) a function of the graph alone.
+constexpr std::uint64_t pack(std::uint64_t dist, Index i) { return dist << 32 | i; }
+constexpr Index key_index(std::uint64_t key) { return static_cast<Index>(key); }
+constexpr std::uint64_t key_dist(std::uint64_t key) { return key >> 32; }
+
+// Position markers for nodes outside the heap.
+constexpr std::uint32_t kNeverReached = UINT32_MAX;
+constexpr std::uint32_t kSettled = UINT32_MAX - 1;
+
+// 4-ary min-heap with decrease-key over packed keys. A wider node halves the depth of a binary heap and its children
+// sit in one cache line; decrease-key keeps the heap at most n entries instead of one per relaxation.
+class IndexedHeap {
+ public:
+  IndexedHeap(std::vector<std::uint64_t>& storage, std::vector<std::uint32_t>& pos) : heap_(storage), pos_(pos) {}
+
+  bool empty() const { return heap_.empty(); }
+
+  void push(std::uint64_t key) {
+    heap_.push_back(key);
+    sift_up(static_cast<std::uint32_t>(heap_.size() - 1), key);
+  }
+  // REQUIRES: key_index(key) is in the heap with a larger key.
+  void decrease(std::uint64_t key) { sift_up(pos_[key_index(key)], key); }
+
+  std::uint64_t pop() {
+    const std::uint64_t top = heap_.front();
+    pos_[key_index(top)] = kSettled;
+    const std::uint64_t last = heap_.back();
+    heap_.pop_back();
+    if (!heap_.empty()) sift_down(last);
+    return top;
+  }
+
+ private:
+  void sift_up(std::uint32_t at, std::uint64_t key) {
+    while (at > 0) {
+      const std::uint32_t up = (at - 1) / 4;
+      if (heap_[up] <= key) break;
+      place(at, heap_[up]);
+      at = up;
+    }
+    place(at, key);
+  }
+  void sift_down(std::uint64_t key) {
+    const auto n = static_cast<std::uint32_t>(heap_.size());
+    std::uint32_t at = 0;
+    for (;;) {
+      const std::uint32_t first = 4 * at + 1;
+      if (first >= n) break;
+      const std::uint32_t end = std::min(first + 4, n);
+      std::uint32_t best = first;
+      for (std::uint32_t c = first + 1; c < end; ++c) {
+        if (heap_[c] < heap_[best]) best = c;
+      }
+      if (heap_[best] >= key) break;
+      place(at, heap_[best]);
+      at = best;
+    }
+    place(at, key);
+  }
+  void place(std::uint32_t at, std::uint64_t key) {
+    heap_[at] = key;
+    pos_[key_index(key)] = at;
+  }
+
+  std::vector<std::uint64_t>& heap_;
+  std::vector<std::uint32_t>& pos_;
+};
+
+}  // namespace
+
+Graph Graph::build(std::span<const NodeId> nodes, std::span<const Edge> edges) {
+  Graph g;
+  g.ids_.reserve(nodes.size() + 2 * edges.size());
+  g.ids_.assign(nodes.begin(), nodes.end());
+  for (const Edge& e : edges) {
+    g.ids_.push_back(e.from);
+    g.ids_.push_back(e.to);
+  }
+  std::sort(g.ids_.begin(), g.ids_.end());
+  g.ids_.erase(std::unique(g.ids_.begin(), g.ids_.end()), g.ids_.end());
+  g.ids_.shrink_to_fit();
+  const std::size_t n = g.ids_.size();
+
+  // Bucket kept edges by source (counting sort), then sort each small bucket; a global sort of all edges is slower.
+  std::vector<Index> from_index(edges.size(), kNoIndex);
+  std::vector<std::uint32_t> start(n + 1, 0);
+  Index last_from = kNoIndex;
+  NodeId last_from_id = kNoNode;
+  for (std::size_t k = 0; k < edges.size(); ++k) {
+    const Edge& e = edges[k];
+    if (e.from == e.to || e.cost == kInfiniteCost) continue;
+    // Link-state databases list a node's edges together: remember the last lookup.
+    if (last_from == kNoIndex || e.from != last_from_id) {
+      last_from = g.index_of(e.from);
+      last_from_id = e.from;
+    }
+    from_index[k] = last_from;
+    ++start[last_from + 1];
+  }
+  for (std::size_t i = 0; i < n; ++i) start[i + 1] += start[i];
+
+  // Within a bucket, (to << 32 | cost) sorts by target, then cheapest first, in one integer compare.
+  std::vector<std::uint64_t> packed(start[n]);
+  {
+    std::vector<std::uint32_t> fill(start.begin(), start.end() - 1);
+    for (std::size_t k = 0; k < edges.size(); ++k) {
+      if (from_index[k] == kNoIndex) continue;
+      packed[fill[from_index[k]]++] = pack(g.index_of(edges[k].to), 0) | edges[k].cost;
+    }
+  }
+  g.offsets_.assign(n + 1, 0);
+  g.targets_.reserve(packed.size());
+  g.costs_.reserve(packed.size());
+  for (std::size_t i = 0; i < n; ++i) {
+    auto first = packed.begin() + start[i];
+    auto last = packed.begin() + start[i + 1];
+    std::sort(first, last);
+    Index prev = kNoIndex;
+    for (auto it = first; it != last; ++it) {
+      const Index to = key_index(*it >> 32);
+      if (to == prev) continue;  // a duplicate, dearer than the one kept
+      prev = to;
+      g.targets_.push_back(to);
+      g.costs_.push_back(static_cast<Cost>(*it));
+    }
+    g.offsets_[i + 1] = static_cast<std::uint32_t>(g.targets_.size());
+  }
+  return g;
+}
+
+Index Graph::index_of(NodeId id) const {
+  auto it = std::lower_bound(ids_.begin(), ids_.end(), id);
+  if (it == ids_.end() || *it != id) return kNoIndex;
+  return static_cast<Index>(it - ids_.begin());
+}
+
+std::span<const Index> Graph::targets(Index i) const {
+  return {targets_.data() + offsets_[i], targets_.data() + offsets_[i + 1]};
+}
+
+std::span<const Cost> Graph::costs(Index i) const {
+  return {costs_.data() + offsets_[i], costs_.data() + offsets_[i + 1]};
+}
+
+Cost Graph::edge_cost(Index from, Index to) const {
+  if (from >= size() || to >= size()) return kInfiniteCost;
+  auto t = targets(from);
+  auto it = std::lower_bound(t.begin(), t.end(), to);
+  if (it == t.end() || *it != to) return kInfiniteCost;
+  return costs(from)[static_cast<std::size_t>(it - t.begin())];
+}
+
+ShortestPaths shortest_paths(const Graph& g, Index source, const Exclusions& excluded) {
+  const std::size_t n = g.size();
+  ShortestPaths sp;
+  sp.source = source;
+  sp.dist.assign(n, kUnreachable);
+  sp.parent.assign(n, kNoIndex);
+  sp.first_hop.assign(n, kNoIndex);
+  if (source >= n || source == excluded.node) return sp;
+
+  std::vector<std::uint32_t> pos(n, kNeverReached);
+  std::vector<std::uint64_t> storage;
+  storage.reserve(n);
+  IndexedHeap heap(storage, pos);
+  if (excluded.node < n) pos[excluded.node] = kSettled;
+  const auto [link_a, link_b] = excluded.link;
+  const bool has_no_transit = !excluded.no_transit.empty();
+
+  sp.dist[source] = 0;
+  heap.push(pack(0, source));
+  while (!heap.empty()) {
+    const std::uint64_t key = heap.pop();
+    const Index u = key_index(key);
+    const std::uint64_t du = key_dist(key);
+    if (has_no_transit && u != source && excluded.no_transit[u] != 0) continue;
+    const Index skip = u == link_a ? link_b : (u == link_b ? link_a : kNoIndex);
+    const Index hop_via_u = u == source ? kNoIndex : sp.first_hop[u];
+    const auto targets = g.targets(u);
+    const auto costs = g.costs(u);
+    for (std::size_t k = 0; k < targets.size(); ++k) {
+      const Index v = targets[k];
+      const std::uint32_t at = pos[v];
+      if (at == kSettled || v == skip) continue;
+      const std::uint64_t nd = du + costs[k];  // < 2^33: no overflow; saturates below
+      if (nd >= kUnreachable) continue;
+      if (at == kNeverReached || nd < sp.dist[v]) {
+        sp.dist[v] = nd;
+        if (at == kNeverReached) {
+          heap.push(pack(nd, v));
+        } else {
+          heap.decrease(pack(nd, v));
+        }
+      } else if (nd != sp.dist[v] || u > sp.parent[v]) {
+        continue;
+      }
+      sp.parent[v] = u;
+      sp.first_hop[v] = u == source ? v : hop_via_u;
+    }
+  }
+  return sp;
+}
+
+std::vector<Index> path_to(const ShortestPaths& sp, Index target) {
+  std::vector<Index> path;
+  if (target >= sp.dist.size() || sp.dist[target] >= kUnreachable) return path;
+  for (Index v = target; v != kNoIndex; v = sp.parent[v]) path.push_back(v);
+  std::reverse(path.begin(), path.end());
+  return path;
+}
+
+bool is_loop_free_alternate(const ShortestPaths& from_s, const ShortestPaths& from_n, Index d) {
+  const Index s = from_s.source;
+  if (d >= from_n.dist.size() || s >= from_n.dist.size()) return false;
+  const std::uint64_t n_d = from_n.dist[d];
+  if (n_d >= kUnreachable) return false;
+  // Each term is at most kInfiniteCost, so the sum cannot overflow; an unreachable term makes the bound infinite.
+  return n_d < from_n.dist[s] + from_s.dist[d];
+}
+
+bool is_node_protecting_alternate(const ShortestPaths& from_n, const ShortestPaths& from_p, Index p, Index d) {
+  if (d >= from_n.dist.size() || p >= from_n.dist.size() || d >= from_p.dist.size()) return false;
+  const std::uint64_t n_d = from_n.dist[d];
+  if (n_d >= kUnreachable) return false;
+  return n_d < from_n.dist[p] + from_p.dist[d];
+}
+
+namespace {
+
+// The residual network of the node-split graph, for a two-unit min-cost flow (Suurballe's algorithm is successive
+// shortest paths with Dijkstra potentials, stopped after two augmentations). Node v becomes in(v) = 2v and
+// out(v) = 2v + 1 joined by a unit arc, so two unit flows cannot share a node; s leaves from out(s), d is reached
+// at in(d).
+class SplitFlow {
+ public:
+  SplitFlow(const Graph& g, Index s, Index d) : n_(2 * g.size()), s_(s), d_(d) {
+    std::vector<std::uint32_t> tail;
+    std::vector<std::uint32_t> head;
+    std::vector<std::int64_t> cost;
+    for (Index v = 0; v < g.size(); ++v) {
+      if (v != s && v != d) add_arc(tail, head, cost, 2 * v, 2 * v + 1, 0);
+      if (v == d) continue;  // nothing leaves d
+      const auto targets = g.targets(v);
+      const auto costs = g.costs(v);
+      for (std::size_t k = 0; k < targets.size(); ++k) {
+        if (targets[k] == s) continue;  // nothing enters s
+        add_arc(tail, head, cost, 2 * v + 1, 2 * targets[k], costs[k]);
+      }
+    }
+    // CSR over forward and reverse arcs: arc 2a is forward, 2a + 1 its reverse (capacity 0 until used).
+    const std::size_t arcs = 2 * tail.size();
+    offsets_.assign(n_ + 1, 0);
+    for (std::size_t a = 0; a < tail.size(); ++a) {
+      ++offsets_[tail[a] + 1];
+      ++offsets_[head[a] + 1];
+    }
+    for (std::size_t i = 0; i < n_; ++i) offsets_[i + 1] += offsets_[i];
+    std::vector<std::uint32_t> fill(offsets_.begin(), offsets_.end() - 1);
+    forward_.resize(arcs);
+    to_.resize(arcs);
+    cost_.resize(arcs);
+    cap_.resize(arcs);
+    mate_.resize(arcs);
+    for (std::size_t a = 0; a < tail.size(); ++a) {
+      const std::uint32_t f = fill[tail[a]]++;
+      const std::uint32_t r = fill[head[a]]++;
+      to_[f] = head[a];
+      cost_[f] = cost[a];
+      cap_[f] = 1;
+      forward_[f] = 1;
+      mate_[f] = r;
+      to_[r] = tail[a];
+      cost_[r] = -cost[a];
+      cap_[r] = 0;
+      forward_[r] = 0;
+      mate_[r] = f;
+    }
+    potential_.assign(n_, 0);
+  }
+
+  std::uint32_t source() const { return 2 * s_ + 1; }
+  std::uint32_t sink() const { return 2 * d_; }
+
+  // One shortest augmenting path under reduced costs; false when the sink is unreachable.
+  bool augment() {
+    constexpr std::int64_t kInf = INT64_MAX;
+    std::vector<std::int64_t> dist(n_, kInf);
+    std::vector<std::uint32_t> via(n_, UINT32_MAX);  // arc used to reach a node
+    using Entry = std::pair<std::int64_t, std::uint32_t>;
+    std::priority_queue<Entry, std::vector<Entry>, std::greater<>> queue;
+    dist[source()] = 0;
+    queue.push({0, source()});
+    while (!queue.empty()) {
+      const auto [du, u] = queue.top();
+      queue.pop();
+      if (du != dist[u]) continue;
+      for (std::uint32_t a = offsets_[u]; a < offsets_[u + 1]; ++a) {
+        if (cap_[a] == 0) continue;
+        const std::uint32_t v = to_[a];
+        // Reduced costs are >= 0 on residual arcs (potentials are exact shortest distances of the last round).
+        const std::int64_t nd = du + cost_[a] + potential_[u] - potential_[v];
+        if (nd < dist[v]) {
+          dist[v] = nd;
+          via[v] = a;
+          queue.push({nd, v});
+        }
+      }
+    }
+    if (dist[sink()] == kInf) return false;
+    for (std::size_t v = 0; v < n_; ++v) {
+      if (dist[v] != kInf) potential_[v] += dist[v];
+    }
+    for (std::uint32_t v = sink(); v != source(); v = to_[mate_[via[v]]]) {
+      --cap_[via[v]];
+      ++cap_[mate_[via[v]]];
+    }
+    return true;
+  }
+
+  // After two augmentations: walks one unit of flow from s, consuming it, and returns the original nodes.
+  std::vector<Index> take_path() {
+    std::vector<Index> path{s_};
+    std::uint32_t u = source();
+    while (u != sink()) {
+      std::uint32_t next = UINT32_MAX;
+      for (std::uint32_t a = offsets_[u]; a < offsets_[u + 1]; ++a) {
+        if (forward_[a] != 0 && cap_[a] == 0) {  // a forward arc carrying flow
+          cap_[a] = 1;
+          next = to_[a];
+          break;
+        }
+      }
+      u = next;
+      if (u % 2 == 0) path.push_back(u / 2);  // entered in(v)
+    }
+    return path;
+  }
+
+ private:
+  static void add_arc(std::vector<std::uint32_t>& tail, std::vector<std::uint32_t>& head,
+                      std::vector<std::int64_t>& cost, std::uint32_t a, std::uint32_t b, std::int64_t c) {
+    tail.push_back(a);
+    head.push_back(b);
+    cost.push_back(c);
+  }
+
+  std::size_t n_;
+  Index s_;
+  Index d_;
+  std::vector<std::uint32_t> offsets_;
+  std::vector<std::uint8_t> forward_;
+  std::vector<std::uint32_t> to_;
+  std::vector<std::int64_t> cost_;
+  std::vector<std::uint8_t> cap_;
+  std::vector<std::uint32_t> mate_;
+  std::vector<std::int64_t> potential_;
+};
+
+std::uint64_t path_cost(const Graph& g, const std::vector<Index>& path) {
+  std::uint64_t total = 0;
+  for (std::size_t i = 1; i < path.size(); ++i) total += g.edge_cost(path[i - 1], path[i]);
+  return total;
+}
+
+}  // namespace
+
+std::optional<std::pair<std::vector<Index>, std::vector<Index>>> disjoint_pair(const Graph& g, Index s, Index d) {
+  if (s >= g.size() || d >= g.size() || s == d) return std::nullopt;
+  SplitFlow flow(g, s, d);
+  if (!flow.augment() || !flow.augment()) return std::nullopt;
+  std::vector<Index> first = flow.take_path();
+  std::vector<Index> second = flow.take_path();
+  const std::uint64_t c1 = path_cost(g, first);
+  const std::uint64_t c2 = path_cost(g, second);
+  if (c2 < c1 || (c2 == c1 && second < first)) std::swap(first, second);
+  return std::make_pair(std::move(first), std::move(second));
+}
+
+}  // namespace meshloop::mesh
