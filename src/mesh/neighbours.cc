@@ -1,0 +1,191 @@
+#include "mesh/neighbours.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace meshloop::mesh {
+namespace {
+constexpr double kMinRatio = 0.05;        // floor so ETX stays finite (cost <= 100 * 400)
+constexpr double kRttAlpha = 0.125;       // TCP's SRTT gain
+constexpr double kMaxRttCostMs = 1000.0;  // RTT's share of the cost is capped: ETX dominates
+}  // namespace
+
+double LinkEstimate::etx() const {
+  const double df = std::max(ratio_out, kMinRatio);
+  const double dr = std::max(ratio_in, kMinRatio);
+  return 1.0 / (df * dr);
+}
+
+Cost LinkEstimate::measured_cost() const {
+  const double rtt_ms = has_rtt ? std::min(srtt_s * 1000.0, kMaxRttCostMs) : 0.0;
+  return static_cast<Cost>(std::lround(100.0 * etx() + rtt_ms));
+}
+
+void NeighbourTable::add_port(PortId port) {
+  for (auto& n : entries_) {
+    if (n.port == port) {
+      n.removed = false;
+      return;
+    }
+  }
+  Neighbour n;
+  n.port = port;
+  entries_.push_back(std::move(n));
+}
+
+std::optional<NeighbourChange> NeighbourTable::remove_port(PortId port, TimePoint now) {
+  Neighbour* n = by_port(port);
+  if (!n) return std::nullopt;
+  std::vector<NeighbourChange> changes;
+  if (n->state != NeighbourState::kDown) go_down(*n, now, changes);
+  n->removed = true;
+  n->id = kNoNode;
+  if (changes.empty()) return std::nullopt;
+  return changes.front();
+}
+
+void NeighbourTable::go_down(Neighbour& n, TimePoint now, std::vector<NeighbourChange>& changes) {
+  const bool was_up = n.state == NeighbourState::kUp;
+  n.state = NeighbourState::kDown;
+  n.since = now;
+  n.arrivals.clear();
+  n.estimate = LinkEstimate{};
+  n.advertised_cost = 0;
+  if (was_up) changes.push_back({n.port, n.id, false});
+}
+
+void NeighbourTable::refresh_estimate(Neighbour& n, TimePoint now) {
+  const Duration interval = n.their_interval.count() > 0 ? n.their_interval : milliseconds(100);
+  const Duration span = interval * window_;
+  while (!n.arrivals.empty() && n.arrivals.front() <= now - span) n.arrivals.pop_front();
+  // Early in a link's life fewer hellos could have arrived: expect only as many as the time since it came up allows.
+  const auto elapsed = now - n.since + interval;
+  const double expected = std::clamp(static_cast<double>(std::min(elapsed, span).count()) / interval.count(), 1.0,
+                                     static_cast<double>(window_));
+  n.estimate.ratio_in = std::min(1.0, static_cast<double>(n.arrivals.size()) / expected);
+}
+
+bool NeighbourTable::on_hello(PortId port, NodeId sender, std::uint32_t epoch, const Hello& hello, TimePoint now,
+                              std::vector<NeighbourChange>& changes) {
+  Neighbour* n = by_port(port);
+  if (!n || n->removed) return false;
+  // A different node on this port, or the same node restarted: whatever we knew is void.
+  if (n->id != sender || n->epoch != epoch) {
+    if (n->state != NeighbourState::kDown) go_down(*n, now, changes);
+    n->id = sender;
+    n->epoch = epoch;
+    n->since = now;
+  }
+  n->last_heard = now;
+  n->their_interval = milliseconds(std::max<std::uint32_t>(hello.interval_ms, 1));
+  n->dead_time = n->their_interval * std::max<int>(hello.multiplier, 1);
+  n->echo_time_us = hello.tx_time_us;
+  n->echo_received_at = now;
+  n->arrivals.push_back(now);
+  n->estimate.ratio_out = hello.rx_ratio_permille / 1000.0;
+  if (hello.echo_time_us != 0) {
+    const std::int64_t rtt_us = now.time_since_epoch().count() - static_cast<std::int64_t>(hello.echo_time_us) -
+                                static_cast<std::int64_t>(hello.echo_dwell_us);
+    if (rtt_us >= 0) {
+      const double sample = static_cast<double>(rtt_us) / 1e6;
+      n->estimate.srtt_s = n->estimate.has_rtt ? (1 - kRttAlpha) * n->estimate.srtt_s + kRttAlpha * sample : sample;
+      n->estimate.has_rtt = true;
+    }
+  }
+  refresh_estimate(*n, now);
+
+  const bool two_way = hello.heard == self_;
+  if (!two_way) {
+    if (n->state == NeighbourState::kUp) {
+      go_down(*n, now, changes);  // they no longer hear us: the link is one-way
+      n->id = sender;
+      n->epoch = epoch;
+      n->last_heard = now;
+    }
+    if (n->state == NeighbourState::kDown) {
+      n->state = NeighbourState::kInit;
+      n->since = now;
+    }
+    return false;
+  }
+  const Cost measured = n->estimate.measured_cost();
+  if (n->state != NeighbourState::kUp) {
+    n->state = NeighbourState::kUp;
+    n->since = now;
+    n->advertised_cost = measured;
+    changes.push_back({n->port, n->id, true});
+    return true;
+  }
+  const double drift = std::abs(static_cast<double>(measured) - n->advertised_cost) / std::max<Cost>(1, n->advertised_cost);
+  if (drift > hysteresis_) {
+    n->advertised_cost = measured;
+    return true;
+  }
+  return false;
+}
+
+void NeighbourTable::expire(TimePoint now, std::vector<NeighbourChange>& changes) {
+  for (auto& n : entries_) {
+    if (n.state == NeighbourState::kDown) continue;
+    if (now >= n.last_heard + n.dead_time) go_down(n, now, changes);
+  }
+}
+
+Hello NeighbourTable::make_hello(PortId port, TimePoint now, Duration interval, int multiplier) const {
+  Hello h;
+  h.tx_time_us = static_cast<std::uint64_t>(now.time_since_epoch().count());
+  h.interval_ms = static_cast<std::uint32_t>(interval.count() / 1000);
+  h.multiplier = static_cast<std::uint8_t>(std::clamp(multiplier, 1, 255));
+  const Neighbour* n = by_port(port);
+  if (n && n->state != NeighbourState::kDown) {
+    h.heard = n->id;
+    h.echo_time_us = n->echo_time_us;
+    h.echo_dwell_us = static_cast<std::uint32_t>(std::max<std::int64_t>(0, (now - n->echo_received_at).count()));
+    h.rx_ratio_permille = static_cast<std::uint16_t>(std::lround(n->estimate.ratio_in * 1000.0));
+  }
+  return h;
+}
+
+TimePoint NeighbourTable::next_expiry() const {
+  TimePoint t = kTimeNever;
+  for (const auto& n : entries_) {
+    if (n.state != NeighbourState::kDown) t = std::min(t, n.last_heard + n.dead_time);
+  }
+  return t;
+}
+
+Neighbour* NeighbourTable::by_port(PortId port) {
+  for (auto& n : entries_) {
+    if (n.port == port) return &n;
+  }
+  return nullptr;
+}
+
+const Neighbour* NeighbourTable::by_port(PortId port) const {
+  for (const auto& n : entries_) {
+    if (n.port == port) return &n;
+  }
+  return nullptr;
+}
+
+const Neighbour* NeighbourTable::up_by_id(NodeId id) const {
+  for (const auto& n : entries_) {
+    if (n.id == id && n.state == NeighbourState::kUp) return &n;
+  }
+  return nullptr;
+}
+
+Neighbour* NeighbourTable::by_id(NodeId id) {
+  for (auto& n : entries_) {
+    if (n.id == id) return &n;
+  }
+  return nullptr;
+}
+
+Cost NeighbourTable::effective_cost(const Neighbour& n) {
+  if (n.drained) return kInfiniteCost;
+  const double c = std::max<double>(1.0, n.advertised_cost * n.cost_factor);
+  return c >= static_cast<double>(kInfiniteCost - 1) ? kInfiniteCost - 1 : static_cast<Cost>(std::lround(c));
+}
+
+}  // namespace meshloop::mesh

@@ -1,0 +1,103 @@
+// The neighbour table: one entry per port, hello-based discovery (BFD-style detection), and the link estimator.
+//
+// A neighbour is Up when it is two-way (its hello says it hears us) and has been heard within its own
+// multiplier x interval (as BFD computes detection time from the remote's parameters). The estimator measures the
+// delivery ratio of the neighbour's hellos over a window of expected hellos, takes the reverse ratio from the
+// neighbour's own report, and smooths the RTT from echoed timestamps. The link cost is 100 x ETX plus the smoothed
+// RTT in milliseconds; the *advertised* cost only moves when the measured one drifts past a hysteresis band, so
+// a noisy link does not make the whole mesh recompute routes.
+// Thread-safety: none; owned by one Node.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <vector>
+
+#include "core/time.h"
+#include "mesh/types.h"
+#include "mesh/wire.h"
+
+namespace meshloop::mesh {
+
+enum class NeighbourState : std::uint8_t { kDown, kInit, kUp };
+
+struct LinkEstimate {
+  double ratio_in = 0;   // their hellos that reached us, over the window
+  double ratio_out = 0;  // our hellos that reached them, as they report
+  double srtt_s = 0;     // smoothed round-trip time; 0 until the first sample
+  bool has_rtt = false;
+  double etx() const;
+  Cost measured_cost() const;
+};
+
+struct Neighbour {
+  PortId port = kNoPort;
+  NodeId id = kNoNode;  // learned from hellos
+  std::uint32_t epoch = 0;
+  NeighbourState state = NeighbourState::kDown;
+  TimePoint since{};
+  TimePoint last_heard{};
+  Duration dead_time{};  // their multiplier x their interval
+  Duration their_interval{};
+  // For echoing the neighbour's timestamp back (RTT at their side).
+  std::uint64_t echo_time_us = 0;
+  TimePoint echo_received_at{};
+  std::deque<TimePoint> arrivals;  // hello arrival times within the estimator window
+  LinkEstimate estimate;
+  Cost advertised_cost = 0;        // after hysteresis, before commands
+  double cost_factor = 1.0;        // RaiseLinkCost
+  bool drained = false;            // DrainLink
+  bool removed = false;            // the driver removed the port
+};
+
+// What changed when a hello or a tick was processed.
+struct NeighbourChange {
+  PortId port;
+  NodeId id;
+  bool up;  // true: became Up; false: went Down
+};
+
+class NeighbourTable {
+ public:
+  // window: hellos in the delivery-ratio window; hysteresis: relative cost drift that triggers re-advertising.
+  NeighbourTable(NodeId self, int window, double hysteresis)
+      : self_(self), window_(window), hysteresis_(hysteresis) {}
+
+  void add_port(PortId port);
+  // Returns the id that went down, if the port had an Up neighbour.
+  std::optional<NeighbourChange> remove_port(PortId port, TimePoint now);
+
+  // Processes a hello from `sender` (authenticated) on `port`. Appends state changes to `changes`. Returns true when
+  // the advertised cost of the link moved (the LSA must be re-originated).
+  bool on_hello(PortId port, NodeId sender, std::uint32_t epoch, const Hello& hello, TimePoint now,
+                std::vector<NeighbourChange>& changes);
+  // Expires silent neighbours.
+  void expire(TimePoint now, std::vector<NeighbourChange>& changes);
+
+  // The hello to send on `port` now.
+  Hello make_hello(PortId port, TimePoint now, Duration interval, int multiplier) const;
+
+  // Earliest time a neighbour would expire; kTimeNever if none is alive.
+  TimePoint next_expiry() const;
+
+  Neighbour* by_port(PortId port);
+  const Neighbour* by_port(PortId port) const;
+  // The Up neighbour with this id, or nullptr.
+  const Neighbour* up_by_id(NodeId id) const;
+  Neighbour* by_id(NodeId id);
+  const std::vector<Neighbour>& all() const { return entries_; }
+  // Advertised cost including commands; kInfiniteCost when drained.
+  static Cost effective_cost(const Neighbour& n);
+
+ private:
+  void go_down(Neighbour& n, TimePoint now, std::vector<NeighbourChange>& changes);
+  void refresh_estimate(Neighbour& n, TimePoint now);
+
+  NodeId self_;
+  int window_;
+  double hysteresis_;
+  std::vector<Neighbour> entries_;  // few per node: a vector scan beats a map
+};
+
+}  // namespace meshloop::mesh

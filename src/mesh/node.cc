@@ -1,0 +1,626 @@
+#include "mesh/node.h"
+
+#include <algorithm>
+#include <map>
+
+#include "core/rng.h"
+#include "mesh/lsdb.h"
+#include "mesh/neighbours.h"
+#include "mesh/router.h"
+#include "mesh/wire.h"
+
+namespace meshloop::mesh {
+namespace {
+constexpr Duration kAgeCheckInterval = seconds(1);
+// Bytes an LsaUpdate or LsaAck packet may fill with TLVs.
+constexpr std::size_t kBodyBudget = kMaxPacketSize - kHeaderSize - kTagSize;
+constexpr std::size_t kAckTlvSize = 3 + 8;
+}  // namespace
+
+struct Node::Impl {
+  // Reliable flooding state towards one neighbour.
+  struct PortFlood {
+    std::map<NodeId, std::uint32_t> unacked;  // origin -> seq we sent and await an ack for
+    std::vector<NodeId> to_send;              // origins to send in the next flush
+    std::vector<AckEntry> to_ack;
+  };
+  // Traffic to one destination riding an explicit path that avoids a failed next hop.
+  struct Pin {
+    TimePoint until;
+    NodeId avoid;
+    std::vector<NodeId> path;
+  };
+
+  Impl(const NodeConfig& c, NodeId s, std::uint64_t seed)
+      : config(c),
+        self(s),
+        rng(seed),
+        key(c.mesh_key),
+        neighbours(s, c.estimator_window, c.cost_hysteresis),
+        router(s),
+        spf_hold(c.spf_hold) {}
+
+  // --- sending -----------------------------------------------------------------------------------------------
+  Header header(PacketType type) { return Header{type, self, config.boot_epoch, ++tx_seq}; }
+
+  void send(PortId port, const Packet& packet, bool control) {
+    auto bytes = encode(packet, key);
+    if (!bytes.ok()) return;  // callers size bundles to fit; an oversized packet is a bug, not a network condition
+    const std::size_t n = bytes->size();
+    ++counters.tx_packets;
+    counters.tx_bytes += n;
+    (control ? counters.control_tx_bytes : counters.data_tx_bytes) += n;
+    outputs.emplace_back(SendOutput{port, std::move(bytes).value(), control});
+  }
+
+  void emit(Event e) { outputs.emplace_back(std::move(e)); }
+  void event(TimePoint now, EventKind kind, NodeId peer = kNoNode, NodeId dst = kNoNode, NodeId nh = kNoNode,
+             std::uint64_t value = 0, std::string detail = {}) {
+    emit(Event{now, kind, peer, dst, nh, value, std::move(detail)});
+  }
+
+  bool up(NodeId id) const { return neighbours.up_by_id(id) != nullptr; }
+
+  // --- hellos and neighbours ---------------------------------------------------------------------------------
+  void send_hellos(TimePoint now) {
+    for (const auto& n : neighbours.all()) {
+      if (n.removed) continue;
+      Packet p{header(PacketType::kHello),
+               neighbours.make_hello(n.port, now, config.hello_interval, config.dead_multiplier)};
+      send(n.port, p, true);
+    }
+    // BFD-style jitter (75-100% of the interval) keeps neighbours from synchronising.
+    const double jitter = 0.75 + 0.25 * rng.uniform();
+    next_hello = now + Duration{static_cast<std::int64_t>(static_cast<double>(config.hello_interval.count()) * jitter)};
+  }
+
+  void on_neighbour_changes(const std::vector<NeighbourChange>& changes, TimePoint now) {
+    for (const auto& c : changes) {
+      own_dirty = true;
+      auto& flood = floods[c.port];
+      if (c.up) {
+        event(now, EventKind::kNeighbourUp, c.id);
+        // Database exchange: the new neighbour gets everything we know, reliably.
+        flood = PortFlood{};
+        for (const auto& [origin, entry] : lsdb.entries()) {
+          flood.to_send.push_back(origin);
+          flood.unacked[origin] = entry.lsa.seq;
+        }
+        arm_retransmit(now);
+      } else {
+        event(now, EventKind::kNeighbourDown, c.id);
+        flood = PortFlood{};
+        fail_over(c.id, now);
+      }
+    }
+  }
+
+  // Local repair: traffic whose next hop just died rides a pinned backup path until the mesh has reconverged.
+  void fail_over(NodeId lost, TimePoint now) {
+    for (const auto& [dst, route] : router.all_routes()) {
+      if (route.next_hop != lost) continue;
+      if (!is_active(dst, now)) continue;  // idle destinations are repaired on first use (pin_for), or by the next SPF
+      if (pin_for(dst, lost, now + config.reroute_pin)) {
+        ++counters.failovers;
+        event(now, EventKind::kFailover, lost, dst, pins[dst].path.front());
+      }
+    }
+  }
+
+  // Installs (or refreshes) a pin for `dst` avoiding `avoid` until `until`. False when no backup path exists.
+  bool pin_for(NodeId dst, NodeId avoid, TimePoint until) {
+    std::vector<NodeId> path = router.backup_path(dst, avoid);
+    if (path.empty() || !up(path.front())) path = router.link_backup_path(dst, avoid);
+    if (path.empty() || !up(path.front())) return false;
+    pins[dst] = Pin{until, avoid, std::move(path)};
+    return true;
+  }
+
+  bool is_active(NodeId dst, TimePoint now) const {
+    auto it = active.find(dst);
+    return it != active.end() && now - it->second <= config.backup_active_window;
+  }
+
+  // --- link state --------------------------------------------------------------------------------------------
+  void originate(TimePoint now) {
+    own_dirty = false;
+    Lsa lsa;
+    lsa.origin = self;
+    lsa.seq = ++own_seq;
+    lsa.flags = avoid_transit ? kLsaFlagAvoidTransit : 0;
+    for (const auto& n : neighbours.all()) {
+      if (n.state != NeighbourState::kUp) continue;
+      const Cost c = NeighbourTable::effective_cost(n);
+      if (c == kInfiniteCost) continue;  // drained: not advertised, so nobody routes over it
+      lsa.links.push_back({n.id, c});
+    }
+    std::sort(lsa.links.begin(), lsa.links.end(),
+              [](const LinkAdvert& a, const LinkAdvert& b) { return a.neighbour < b.neighbour; });
+    lsdb.install_own(lsa, now);
+    flood(self, kNoPort, now);
+    ++counters.lsas_originated;
+    next_refresh = now + config.lsa_refresh;
+    event(now, EventKind::kLsaOriginated, kNoNode, kNoNode, kNoNode, lsa.seq);
+  }
+
+  // Queues `origin`'s LSA to every Up neighbour except the port it came from.
+  void flood(NodeId origin, PortId except, TimePoint now) {
+    const Lsdb::Entry* e = lsdb.find(origin);
+    if (!e) return;
+    for (const auto& n : neighbours.all()) {
+      if (n.state != NeighbourState::kUp || n.port == except) continue;
+      auto& f = floods[n.port];
+      f.to_send.push_back(origin);
+      f.unacked[origin] = e->lsa.seq;
+    }
+    arm_retransmit(now);
+  }
+
+  void arm_retransmit(TimePoint now) {
+    if (next_retransmit == kTimeNever) next_retransmit = now + config.retransmit_interval;
+  }
+
+  void on_lsa_update(PortId port, const LsaUpdate& update, TimePoint now) {
+    auto& f = floods[port];
+    for (const Lsa& lsa : update.lsas) {
+      f.to_ack.push_back({lsa.origin, lsa.seq});
+      if (lsa.origin == self) {
+        // A copy of ourselves from before a restart: jump past it so our current view wins.
+        if (lsa.seq >= own_seq) {
+          own_seq = lsa.seq;
+          own_dirty = true;
+        }
+        continue;
+      }
+      switch (lsdb.consider(lsa, now)) {
+        case Lsdb::Verdict::kNewer:
+          ++counters.lsas_received;
+          f.unacked.erase(lsa.origin);
+          flood(lsa.origin, port, now);
+          break;
+        case Lsdb::Verdict::kSame: {
+          auto it = f.unacked.find(lsa.origin);
+          if (it != f.unacked.end() && it->second == lsa.seq) f.unacked.erase(it);  // implicit ack
+          break;
+        }
+        case Lsdb::Verdict::kOlder:
+          if (neighbours.by_port(port) && neighbours.by_port(port)->state == NeighbourState::kUp) {
+            f.to_send.push_back(lsa.origin);  // they are behind: send them ours
+            f.unacked[lsa.origin] = lsdb.find(lsa.origin)->lsa.seq;
+            arm_retransmit(now);
+          }
+          break;
+      }
+    }
+  }
+
+  void on_lsa_ack(PortId port, const LsaAck& ack) {
+    auto& f = floods[port];
+    for (const auto& a : ack.acks) {
+      auto it = f.unacked.find(a.origin);
+      if (it != f.unacked.end() && it->second == a.seq) f.unacked.erase(it);
+    }
+  }
+
+  void retransmit(TimePoint now) {
+    next_retransmit = kTimeNever;
+    bool pending = false;
+    for (auto& [port, f] : floods) {
+      const Neighbour* n = neighbours.by_port(port);
+      if (!n || n->state != NeighbourState::kUp) {
+        f.unacked.clear();
+        continue;
+      }
+      for (auto it = f.unacked.begin(); it != f.unacked.end();) {
+        const Lsdb::Entry* e = lsdb.find(it->first);
+        if (!e || e->lsa.seq != it->second) {
+          it = f.unacked.erase(it);  // superseded or aged out: the newer copy has its own entry
+          continue;
+        }
+        f.to_send.push_back(it->first);
+        ++counters.retransmissions;
+        ++it;
+      }
+      pending = pending || !f.unacked.empty();
+    }
+    if (pending) next_retransmit = now + config.retransmit_interval;
+  }
+
+  // Sends queued LSAs and acks, bundled up to the packet size.
+  void flush_floods() {
+    for (auto& [port, f] : floods) {
+      if (!f.to_send.empty()) {
+        std::sort(f.to_send.begin(), f.to_send.end());
+        f.to_send.erase(std::unique(f.to_send.begin(), f.to_send.end()), f.to_send.end());
+        LsaUpdate update;
+        std::size_t used = 0;
+        for (NodeId origin : f.to_send) {
+          const Lsdb::Entry* e = lsdb.find(origin);
+          if (!e) continue;
+          const std::size_t size = encoded_lsa_size(e->lsa);
+          if (!update.lsas.empty() && used + size > kBodyBudget) {
+            send(port, Packet{header(PacketType::kLsaUpdate), std::move(update)}, true);
+            update = LsaUpdate{};
+            used = 0;
+          }
+          update.lsas.push_back(e->lsa);
+          used += size;
+        }
+        if (!update.lsas.empty()) send(port, Packet{header(PacketType::kLsaUpdate), std::move(update)}, true);
+        f.to_send.clear();
+      }
+      if (!f.to_ack.empty()) {
+        const std::size_t per_packet = kBodyBudget / kAckTlvSize;
+        for (std::size_t i = 0; i < f.to_ack.size(); i += per_packet) {
+          LsaAck ack;
+          const std::size_t end = std::min(f.to_ack.size(), i + per_packet);
+          ack.acks.assign(f.to_ack.begin() + static_cast<std::ptrdiff_t>(i),
+                          f.to_ack.begin() + static_cast<std::ptrdiff_t>(end));
+          send(port, Packet{header(PacketType::kLsaAck), std::move(ack)}, true);
+        }
+        f.to_ack.clear();
+      }
+    }
+  }
+
+  // --- SPF -----------------------------------------------------------------------------------------------------
+  void schedule_spf(TimePoint now) {
+    if (spf_at != kTimeNever) return;
+    TimePoint at = now + config.spf_initial_delay;
+    if (ran_spf && last_spf + spf_hold > at) at = last_spf + spf_hold;
+    spf_at = at;
+  }
+
+  void run_spf(TimePoint now) {
+    spf_at = kTimeNever;
+    // OSPF-style back-off: runs close together double the hold time; a quiet period resets it.
+    if (ran_spf && now - last_spf < spf_hold * 2) {
+      spf_hold = std::min(spf_hold * 2, config.spf_max_hold);
+    } else {
+      spf_hold = config.spf_hold;
+    }
+    ran_spf = true;
+    last_spf = now;
+    spf_version = lsdb.version();
+    router.recompute(lsdb);
+    ++counters.spf_runs;
+    event(now, EventKind::kSpfRun, kNoNode, kNoNode, kNoNode, router.reachable());
+
+    if (config.emit_route_events) {
+      std::map<NodeId, NodeId> next;
+      for (const auto& [dst, r] : router.all_routes()) next[dst] = r.next_hop;
+      for (const auto& [dst, nh] : next) {
+        auto it = last_routes.find(dst);
+        if (it == last_routes.end() || it->second != nh) event(now, EventKind::kRouteChanged, kNoNode, dst, nh);
+      }
+      for (const auto& [dst, nh] : last_routes) {
+        if (!next.count(dst)) event(now, EventKind::kRouteChanged, kNoNode, dst, kNoNode);
+      }
+      last_routes = std::move(next);
+    }
+
+    // Backups for the next hops that carry traffic now; the rest are computed on first need.
+    std::vector<NodeId> hops;
+    for (auto it = active.begin(); it != active.end();) {
+      if (now - it->second > config.backup_active_window) {
+        it = active.erase(it);
+        continue;
+      }
+      if (auto r = router.route(it->first)) hops.push_back(r->next_hop);
+      ++it;
+    }
+    std::sort(hops.begin(), hops.end());
+    hops.erase(std::unique(hops.begin(), hops.end()), hops.end());
+    router.precompute_backups(hops);
+
+    // Pinned traffic follows the new database, still avoiding the failed element, until the pin expires.
+    for (auto it = pins.begin(); it != pins.end();) {
+      if (now >= it->second.until || !pin_for(it->first, it->second.avoid, it->second.until)) {
+        it = pins.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+
+  // --- forwarding --------------------------------------------------------------------------------------------
+  // Picks where `d` goes next; fills d.explicit_route when the packet must ride a pinned path.
+  NodeId choose_next_hop(Data& d, NodeId came_from, TimePoint now) {
+    auto pin = pins.find(d.destination);
+    if (pin != pins.end()) {
+      if (now < pin->second.until && up(pin->second.path.front()) && pin->second.path.front() != came_from) {
+        d.explicit_route.assign(pin->second.path.begin() + 1, pin->second.path.end());
+        return pin->second.path.front();
+      }
+      if (now >= pin->second.until) pins.erase(pin);
+    }
+    auto route = router.route(d.destination);
+    if (!route) return kNoNode;
+    if (up(route->next_hop) && route->next_hop != came_from) return route->next_hop;
+    // The next hop is gone (detected before SPF caught up) or would send the packet back where it came from
+    // (the databases disagree: a micro-loop in the making). Either way: a pinned path that avoids it.
+    const NodeId avoid = route->next_hop;
+    if (!pin_for(d.destination, avoid, now + config.reroute_pin)) return kNoNode;
+    const Pin& p = pins[d.destination];
+    if (p.path.front() == came_from) return kNoNode;
+    if (!up(avoid)) {
+      ++counters.failovers;
+      event(now, EventKind::kFailover, avoid, d.destination, p.path.front());
+    }
+    d.explicit_route.assign(p.path.begin() + 1, p.path.end());
+    return p.path.front();
+  }
+
+  void forward(Data d, NodeId came_from, TimePoint now) {
+    if (d.destination == self) {
+      ++counters.data_delivered;
+      outputs.emplace_back(DeliverOutput{d.origin, std::move(d.payload), std::move(d.trace_context)});
+      return;
+    }
+    if (came_from != kNoNode) {
+      if (d.ttl <= 1) {
+        ++counters.dropped_ttl;
+        event(now, EventKind::kDataDropped, came_from, d.destination, kNoNode, 0, "ttl");
+        return;
+      }
+      --d.ttl;
+    }
+    active[d.destination] = now;
+    NodeId next = kNoNode;
+    if (!d.explicit_route.empty()) {
+      next = d.explicit_route.front();
+      if (up(next)) {
+        d.explicit_route.erase(d.explicit_route.begin());
+      } else {
+        next = kNoNode;  // the pinned path broke here too: repair locally
+        d.explicit_route.clear();
+      }
+    }
+    if (next == kNoNode) next = choose_next_hop(d, came_from, now);
+    const Neighbour* n = next == kNoNode ? nullptr : neighbours.up_by_id(next);
+    if (!n) {
+      ++counters.dropped_no_route;
+      event(now, EventKind::kDataDropped, came_from, d.destination, kNoNode, 0, "no_route");
+      return;
+    }
+    if (came_from != kNoNode) ++counters.data_forwarded;
+    send(n->port, Packet{header(PacketType::kData), std::move(d)}, false);
+  }
+
+  // --- bookkeeping -------------------------------------------------------------------------------------------
+  // Runs at the end of every input: re-originate once for all changes, schedule SPF, send queued floods.
+  void settle(TimePoint now) {
+    if (own_dirty) originate(now);
+    if (lsdb.version() != spf_version) schedule_spf(now);
+    flush_floods();
+  }
+
+  NodeConfig config;
+  NodeId self;
+  Rng rng;
+  AuthKey key;
+  NeighbourTable neighbours;
+  Lsdb lsdb;
+  Router router;
+  std::vector<Output> outputs;
+  Counters counters;
+  std::uint32_t tx_seq = 0;
+  std::map<NodeId, ReplayWindow> replay;
+
+  std::uint32_t own_seq = 0;
+  bool own_dirty = true;
+  bool avoid_transit = false;
+  std::map<PortId, PortFlood> floods;
+  TimePoint next_hello = kTimeZero;
+  TimePoint next_refresh = kTimeNever;
+  TimePoint next_retransmit = kTimeNever;
+  TimePoint next_age_check = kTimeZero;
+
+  TimePoint spf_at = kTimeNever;
+  TimePoint last_spf{};
+  bool ran_spf = false;
+  Duration spf_hold;
+  std::uint64_t spf_version = 0;
+  std::map<NodeId, NodeId> last_routes;
+
+  std::map<NodeId, TimePoint> active;  // destination -> last data seen for it
+  std::map<NodeId, Pin> pins;
+  bool started = false;
+};
+
+Node::Node(const NodeConfig& config, NodeId self, std::uint64_t rng_seed)
+    : impl_(std::make_unique<Impl>(config, self, rng_seed)) {}
+Node::~Node() = default;
+
+NodeId Node::id() const { return impl_->self; }
+
+void Node::add_port(PortId port, TimePoint now) {
+  impl_->neighbours.add_port(port);
+  impl_->next_hello = std::min(impl_->next_hello, now);
+}
+
+void Node::remove_port(PortId port, TimePoint now) {
+  auto change = impl_->neighbours.remove_port(port, now);
+  if (change) impl_->on_neighbour_changes({*change}, now);
+  impl_->floods.erase(port);
+  impl_->settle(now);
+}
+
+void Node::receive(PortId port, std::span<const std::uint8_t> bytes, TimePoint now) {
+  Impl& m = *impl_;
+  ++m.counters.rx_packets;
+  m.counters.rx_bytes += bytes.size();
+  const Neighbour* n = m.neighbours.by_port(port);
+  if (!n || n->removed) return;  // a port we do not have: the driver's bug, not the network's
+  DecodeOutcome d = decode(bytes, m.key);
+  if (!d.ok()) {
+    if (d.failure->error == DecodeError::kUnauthenticated) {
+      ++m.counters.rejected_unauthenticated;
+    } else {
+      ++m.counters.rejected_malformed;
+    }
+    m.event(now, EventKind::kPacketRejected, kNoNode, kNoNode, kNoNode, 0,
+            std::string(decode_error_name(d.failure->error)));
+    return;
+  }
+  m.counters.unknown_tlvs += d.unknown_tlvs;
+  const Header& h = d.packet.header;
+  if (h.sender == m.self || h.sender == kNoNode || !m.replay[h.sender].accept(h.epoch, h.seq)) {
+    ++m.counters.rejected_replay;
+    m.event(now, EventKind::kPacketRejected, h.sender, kNoNode, kNoNode, 0, "replay");
+    return;
+  }
+  const bool control = h.type != PacketType::kData;
+  (control ? m.counters.control_rx_bytes : m.counters.data_rx_bytes) += bytes.size();
+
+  std::vector<NeighbourChange> changes;
+  switch (h.type) {
+    case PacketType::kHello:
+      if (m.neighbours.on_hello(port, h.sender, h.epoch, std::get<Hello>(d.packet.body), now, changes)) {
+        m.own_dirty = true;
+      }
+      m.on_neighbour_changes(changes, now);
+      break;
+    case PacketType::kLsaUpdate:
+      m.on_lsa_update(port, std::get<LsaUpdate>(d.packet.body), now);
+      break;
+    case PacketType::kLsaAck:
+      m.on_lsa_ack(port, std::get<LsaAck>(d.packet.body));
+      break;
+    case PacketType::kData:
+      m.forward(std::move(std::get<Data>(d.packet.body)), h.sender, now);
+      break;
+  }
+  m.settle(now);
+}
+
+void Node::send_data(NodeId destination, std::span<const std::uint8_t> payload, TimePoint now,
+                     std::span<const std::uint8_t> trace_context) {
+  Impl& m = *impl_;
+  ++m.counters.data_originated;
+  Data d;
+  d.origin = m.self;
+  d.destination = destination;
+  d.ttl = m.config.default_ttl;
+  d.payload.assign(payload.begin(), payload.end());
+  d.trace_context.assign(trace_context.begin(), trace_context.end());
+  m.forward(std::move(d), kNoNode, now);
+  m.settle(now);
+}
+
+void Node::tick(TimePoint now) {
+  Impl& m = *impl_;
+  std::vector<NeighbourChange> changes;
+  m.neighbours.expire(now, changes);
+  m.on_neighbour_changes(changes, now);
+  if (now >= m.next_hello) m.send_hellos(now);
+  if (now >= m.next_age_check) {
+    m.next_age_check = now + kAgeCheckInterval;
+    m.lsdb.remove_expired(now, m.config.lsa_max_age, m.self);
+    for (auto it = m.pins.begin(); it != m.pins.end();) it = now >= it->second.until ? m.pins.erase(it) : std::next(it);
+  }
+  if (now >= m.next_refresh) m.own_dirty = true;
+  if (now >= m.next_retransmit) m.retransmit(now);
+  m.settle(now);
+  if (now >= m.spf_at) {
+    m.run_spf(now);
+    m.flush_floods();
+  }
+}
+
+void Node::apply(const Command& command, TimePoint now) {
+  Impl& m = *impl_;
+  std::visit(
+      [&](const auto& c) {
+        using T = std::decay_t<decltype(c)>;
+        if constexpr (std::is_same_v<T, command::RaiseLinkCost>) {
+          if (Neighbour* n = m.neighbours.by_id(c.neighbour)) n->cost_factor = std::max(c.factor, 0.01);
+        } else if constexpr (std::is_same_v<T, command::DrainLink>) {
+          if (Neighbour* n = m.neighbours.by_id(c.neighbour)) n->drained = c.drained;
+        } else if constexpr (std::is_same_v<T, command::AvoidTransit>) {
+          m.avoid_transit = c.avoid;
+        } else if constexpr (std::is_same_v<T, command::SetHelloInterval>) {
+          m.config.hello_interval = std::max(c.interval, milliseconds(10));
+          m.config.dead_multiplier = std::max(c.multiplier, 2);
+        }
+      },
+      command);
+  m.own_dirty = true;  // every routing change is advertised (DESIGN.md)
+  m.settle(now);
+}
+
+void Node::drain_outputs(std::vector<Output>& out) {
+  auto& src = impl_->outputs;
+  if (out.empty()) {
+    out.swap(src);
+  } else {
+    out.insert(out.end(), std::make_move_iterator(src.begin()), std::make_move_iterator(src.end()));
+  }
+  src.clear();
+}
+
+TimePoint Node::next_deadline() const {
+  const Impl& m = *impl_;
+  TimePoint t = std::min({m.next_hello, m.neighbours.next_expiry(), m.next_refresh, m.next_retransmit,
+                          m.next_age_check, m.spf_at});
+  if (m.own_dirty) t = kTimeZero;
+  return t;
+}
+
+Telemetry Node::telemetry(TimePoint now) const {
+  const Impl& m = *impl_;
+  Telemetry t;
+  t.self = m.self;
+  t.at = now;
+  for (const auto& n : m.neighbours.all()) {
+    if (n.removed || n.id == kNoNode) continue;
+    t.neighbours.push_back(NeighbourInfo{n.id, n.port, n.state == NeighbourState::kUp, n.estimate.ratio_in,
+                                         n.estimate.ratio_out, n.estimate.etx(), n.estimate.srtt_s,
+                                         NeighbourTable::effective_cost(n), n.since});
+  }
+  t.routes = m.router.reachable();
+  // Counting backups computes one tree per next hop (cached until the next SPF): cheap for a telemetry read.
+  Router& router = impl_->router;
+  for (const auto& [dst, r] : router.all_routes()) {
+    if (!router.backup_path(dst, r.next_hop).empty()) ++t.routes_with_backup;
+  }
+  t.lsdb_size = m.lsdb.size();
+  t.counters = m.counters;
+  return t;
+}
+
+std::vector<RouteInfo> Node::routes() const {
+  Impl& m = *impl_;  // backup trees are a cache: filling it does not change what the node does
+  std::vector<RouteInfo> out;
+  for (const auto& [dst, r] : m.router.all_routes()) {
+    RouteInfo info{dst, r.next_hop, r.cost, m.router.backup_path(dst, r.next_hop), false};
+    auto pin = m.pins.find(dst);
+    if (pin != m.pins.end()) {
+      info.pinned = true;
+      info.next_hop = pin->second.path.front();
+    }
+    out.push_back(std::move(info));
+  }
+  return out;
+}
+
+NodeId Node::next_hop(NodeId destination) const {
+  const Impl& m = *impl_;
+  auto pin = m.pins.find(destination);
+  if (pin != m.pins.end() && m.up(pin->second.path.front())) return pin->second.path.front();
+  auto r = m.router.route(destination);
+  return r ? r->next_hop : kNoNode;
+}
+
+std::vector<std::tuple<NodeId, NodeId, Cost>> Node::topology() const {
+  const Graph& g = impl_->router.graph();
+  std::vector<std::tuple<NodeId, NodeId, Cost>> out;
+  for (Index i = 0; i < g.size(); ++i) {
+    auto targets = g.targets(i);
+    auto costs = g.costs(i);
+    for (std::size_t k = 0; k < targets.size(); ++k) out.emplace_back(g.id(i), g.id(targets[k]), costs[k]);
+  }
+  return out;
+}
+
+}  // namespace meshloop::mesh

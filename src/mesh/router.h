@@ -1,0 +1,64 @@
+// Routes from the link-state database: primary next hops by SPF, and node-protecting backup paths.
+//
+// recompute() builds the compact graph (two-way links only: a link counts when both ends advertise it) and runs
+// SPF from us. Backups answer "how do I reach D if my next hop P is gone?": the shortest path in the graph without
+// P (without just the link to P when D is P itself). One SPF per avoided neighbour serves every destination behind
+// it, so the node precomputes them for the next hops that carry traffic and computes the rest on first need; either
+// way the tree is cached until the next recompute. See docs/decisions/0003-route-computation.md.
+// Thread-safety: none; owned by one Node.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <vector>
+
+#include "mesh/graph.h"
+#include "mesh/lsdb.h"
+
+namespace meshloop::mesh {
+
+class Router {
+ public:
+  struct Route {
+    NodeId next_hop = kNoNode;
+    std::uint64_t cost = 0;
+  };
+
+  explicit Router(NodeId self) : self_(self) {}
+
+  void recompute(const Lsdb& lsdb);
+
+  // The primary route, or nullopt when `destination` is unreachable (or is us).
+  std::optional<Route> route(NodeId destination) const;
+  // Primary path from us to `destination` (excluding us, ending with it); empty when unreachable.
+  std::vector<NodeId> path(NodeId destination) const;
+  // Shortest path to `destination` that avoids neighbour `avoid` (or only our link to it, when it is the destination);
+  // excludes us, ends with the destination; empty when none exists.
+  std::vector<NodeId> backup_path(NodeId destination, NodeId avoid);
+  // Shortest path to `destination` that avoids only our link to `neighbour` (the fallback when every path runs
+  // through that neighbour); same shape as backup_path().
+  std::vector<NodeId> link_backup_path(NodeId destination, NodeId neighbour);
+  // Precomputes the backup trees that avoid each of `next_hops`.
+  void precompute_backups(const std::vector<NodeId>& next_hops);
+
+  // Every reachable destination with its route, in id order.
+  std::vector<std::pair<NodeId, Route>> all_routes() const;
+  std::size_t reachable() const { return reachable_; }
+  std::size_t backup_trees() const { return node_avoiding_.size() + link_avoiding_.size(); }
+  const Graph& graph() const { return graph_; }
+
+ private:
+  const ShortestPaths& tree_avoiding(NodeId avoid, bool link_only);
+  std::vector<NodeId> to_ids(const std::vector<Index>& path) const;
+
+  NodeId self_;
+  Graph graph_;
+  Index self_index_ = kNoIndex;
+  std::vector<std::uint8_t> no_transit_;
+  ShortestPaths primary_;
+  std::size_t reachable_ = 0;
+  std::map<NodeId, ShortestPaths> node_avoiding_;
+  std::map<NodeId, ShortestPaths> link_avoiding_;
+};
+
+}  // namespace meshloop::mesh

@@ -1,0 +1,182 @@
+#include "mesh/node.h"
+
+#include <gtest/gtest.h>
+
+#include "common/mini_mesh.h"
+#include "mesh/wire.h"
+
+namespace meshloop::mesh {
+namespace {
+
+using testing::MiniMesh;
+
+NodeConfig fast_config() {
+  NodeConfig c;
+  c.hello_interval = milliseconds(100);
+  c.dead_multiplier = 3;
+  c.emit_route_events = true;
+  return c;
+}
+
+// 1 - 2 - 3
+//  \     /
+//     4
+MiniMesh square() {
+  MiniMesh m(fast_config());
+  for (NodeId id = 1; id <= 4; ++id) m.add_node(id);
+  m.link(1, 2);
+  m.link(2, 3);
+  m.link(1, 4);
+  m.link(4, 3);
+  return m;
+}
+
+TEST(NodeTest, NeighboursComeUpTwoWayWithinAFewHellos) {
+  MiniMesh m(fast_config());
+  m.add_node(1);
+  m.add_node(2);
+  m.link(1, 2);
+  m.run_for(milliseconds(500));
+  auto t = m.node(1)->telemetry(m.now());
+  ASSERT_EQ(t.neighbours.size(), 1u);
+  EXPECT_TRUE(t.neighbours[0].up);
+  EXPECT_EQ(t.neighbours[0].id, 2u);
+  EXPECT_NEAR(t.neighbours[0].delivery_ratio_in, 1.0, 0.01);
+  EXPECT_GT(t.neighbours[0].srtt_s, 0.0015);  // two 1 ms link delays
+  EXPECT_LT(t.neighbours[0].srtt_s, 0.0030);
+}
+
+TEST(NodeTest, EveryDatabaseConvergesAndDataIsDelivered) {
+  MiniMesh m = square();
+  m.run_for(seconds(2));
+  for (NodeId id = 1; id <= 4; ++id) {
+    EXPECT_EQ(m.node(id)->telemetry(m.now()).lsdb_size, 4u) << "node " << id;
+    EXPECT_EQ(m.node(id)->routes().size(), 3u) << "node " << id;
+  }
+  EXPECT_EQ(m.node(1)->topology(), m.node(3)->topology());
+  m.send(1, 3);
+  m.run_for(milliseconds(100));
+  EXPECT_EQ(m.delivered(1, 3), 1u);
+}
+
+TEST(NodeTest, FailsOverToTheBackupWithinTheDetectionTime) {
+  MiniMesh m = square();
+  m.run_for(seconds(2));
+  const NodeId primary = m.node(1)->next_hop(3);
+  ASSERT_TRUE(primary == 2 || primary == 4);
+  const NodeId other = primary == 2 ? 4 : 2;
+  m.flow(1, 3, milliseconds(10));
+  m.run_for(seconds(1));
+  m.crash(primary);
+  const TimePoint crash_at = m.now();
+  TimePoint failover_at = kTimeNever;
+  m.on_event = [&](NodeId id, const Event& e) {
+    if (id == 1 && e.kind == EventKind::kFailover && failover_at == kTimeNever) failover_at = e.at;
+  };
+  m.run_for(seconds(2));
+  ASSERT_NE(failover_at, kTimeNever);
+  EXPECT_LE(failover_at - crash_at, milliseconds(300) + milliseconds(15));
+  EXPECT_EQ(m.node(1)->next_hop(3), other);
+  // At most the packets of one detection time (300 ms at 10 ms spacing) are lost.
+  const auto lost = m.sent(1, 3) - m.delivered(1, 3);
+  EXPECT_LE(lost, 32u);
+  EXPECT_GE(m.delivered(1, 3), m.sent(1, 3) - 32);
+}
+
+TEST(NodeTest, IgnoresPacketsUnderAnotherMeshKey) {
+  NodeConfig other = fast_config();
+  other.mesh_key = "not-the-mesh-key";
+  MiniMesh m(fast_config());
+  m.add_node(1);
+  m.add_node(2);
+  m.link(1, 2);
+  Node intruder(other, 9, 1);
+  intruder.add_port(1, kTimeZero);
+  intruder.tick(kTimeZero);
+  std::vector<Output> out;
+  intruder.drain_outputs(out);
+  ASSERT_FALSE(out.empty());
+  for (auto& o : out) {
+    if (auto* s = std::get_if<SendOutput>(&o)) m.inject(2, 1, s->bytes);  // arrives on 1's port to 2
+  }
+  m.run_for(milliseconds(500));
+  auto t = m.node(1)->telemetry(m.now());
+  EXPECT_GE(t.counters.rejected_unauthenticated, 1u);
+  for (const auto& n : t.neighbours) EXPECT_NE(n.id, 9u);
+}
+
+TEST(NodeTest, RejectsReplayedPackets) {
+  MiniMesh m(fast_config());
+  m.add_node(1);
+  m.add_node(2);
+  m.link(1, 2);
+  std::vector<std::uint8_t> captured;
+  NodeConfig c = fast_config();
+  Node probe(c, 2, 77);
+  probe.add_port(1, kTimeZero);
+  probe.tick(kTimeZero);
+  std::vector<Output> out;
+  probe.drain_outputs(out);
+  captured = std::get<SendOutput>(out.front()).bytes;
+  m.inject(2, 1, captured);
+  m.inject(2, 1, captured);
+  m.run_for(milliseconds(50));
+  EXPECT_GE(m.node(1)->telemetry(m.now()).counters.rejected_replay, 1u);
+}
+
+TEST(NodeTest, CountsTruncatedAndRandomBytesAndKeepsRunning) {
+  MiniMesh m = square();
+  m.run_for(seconds(1));
+  m.inject(2, 1, {0x4D, 0x4C, 0x01});
+  m.inject(2, 1, std::vector<std::uint8_t>(3000, 0xAB));
+  m.inject(2, 1, {});
+  m.run_for(seconds(1));
+  auto t = m.node(1)->telemetry(m.now());
+  EXPECT_EQ(t.counters.rejected_malformed, 3u);
+  EXPECT_EQ(t.routes, 3u);
+}
+
+TEST(NodeTest, TtlBoundsForwarding) {
+  NodeConfig c = fast_config();
+  c.default_ttl = 2;
+  MiniMesh m(c);
+  for (NodeId id = 1; id <= 4; ++id) m.add_node(id);
+  m.link(1, 2);
+  m.link(2, 3);
+  m.link(3, 4);
+  m.run_for(seconds(2));
+  m.send(1, 3);
+  m.send(1, 4);
+  m.run_for(milliseconds(100));
+  EXPECT_EQ(m.delivered(1, 3), 1u);
+  EXPECT_EQ(m.delivered(1, 4), 0u);
+  EXPECT_EQ(m.node(3)->telemetry(m.now()).counters.dropped_ttl, 1u);
+}
+
+TEST(NodeTest, DrainedLinkIsAdvertisedAndAvoided) {
+  MiniMesh m = square();
+  m.run_for(seconds(2));
+  const NodeId primary = m.node(1)->next_hop(3);
+  m.node(1)->apply(command::DrainLink{primary, true}, m.now());
+  m.run_for(milliseconds(500));
+  EXPECT_NE(m.node(1)->next_hop(3), primary);
+  // The far side learns it from our advertisement: its route back avoids the drained link too.
+  EXPECT_NE(m.node(primary)->next_hop(1), 1u);
+}
+
+TEST(NodeTest, RestartedNodeRejoinsWithAFreshEpoch) {
+  MiniMesh m = square();
+  m.run_for(seconds(2));
+  m.crash(2);
+  m.run_for(seconds(1));
+  m.restart(2);
+  m.run_for(seconds(2));
+  EXPECT_EQ(m.node(2)->routes().size(), 3u);
+  EXPECT_EQ(m.node(4)->telemetry(m.now()).lsdb_size, 4u);
+  m.send(2, 4);
+  m.run_for(milliseconds(100));
+  EXPECT_EQ(m.delivered(2, 4), 1u);
+}
+
+}  // namespace
+}  // namespace meshloop::mesh
