@@ -1,0 +1,202 @@
+#include "api/server.h"
+
+#include <httplib.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cctype>
+
+#include "transport/address.h"
+
+namespace meshloop::api {
+
+struct Server::Impl {
+  httplib::Server http;
+};
+
+Response Response::json(const nlohmann::json& j, int status) {
+  Response r;
+  r.status = status;
+  r.body = j.dump() + "\n";
+  return r;
+}
+
+Response Response::error(int status, const std::string& code, const std::string& message) {
+  return json({{"error", {{"code", code}, {"message", message}}}}, status);
+}
+
+Server::Server(ServerOptions options) : options_(std::move(options)), impl_(std::make_unique<Impl>()) {}
+
+Server::~Server() { stop(); }
+
+void Server::route(const std::string& method, const std::string& path, Handler handler, Access access) {
+  routes_[path][method] = Route{std::move(handler), access};
+}
+
+void Server::set_observer(std::function<void(const std::string&, int, double)> observer) {
+  observer_ = std::move(observer);
+}
+
+namespace {
+
+bool constant_time_equal(const std::string& a, const std::string& b) {
+  unsigned char diff = a.size() == b.size() ? 0 : 1;
+  const std::string& longer = a.size() >= b.size() ? a : b;
+  for (std::size_t i = 0; i < longer.size(); ++i) {
+    const unsigned char x = i < a.size() ? static_cast<unsigned char>(a[i]) : 0;
+    const unsigned char y = i < b.size() ? static_cast<unsigned char>(b[i]) : 0;
+    diff |= static_cast<unsigned char>(x ^ y);
+  }
+  return diff == 0;
+}
+
+const char* status_code_for(int status) {
+  switch (status) {
+    case 400: return "bad_request";
+    case 401: return "unauthenticated";
+    case 403: return "forbidden";
+    case 404: return "not_found";
+    case 405: return "method_not_allowed";
+    case 408: return "request_timeout";
+    case 413: return "payload_too_large";
+    case 414: return "uri_too_long";
+    case 503: return "unavailable";
+    default: return status >= 500 ? "internal" : "error";
+  }
+}
+
+}  // namespace
+
+bool Server::is_write_allowed_from(const std::string& remote_addr, const std::string& authorization,
+                                   Response* refusal) const {
+  if (!options_.token.empty()) {
+    const std::string prefix = "Bearer ";
+    if (authorization.size() <= prefix.size() || authorization.compare(0, prefix.size(), prefix) != 0 ||
+        !constant_time_equal(authorization.substr(prefix.size()), options_.token)) {
+      *refusal = Response::error(401, "unauthenticated", "this route needs 'Authorization: Bearer <api token>'");
+      refusal->headers["WWW-Authenticate"] = "Bearer";
+      return false;
+    }
+    return true;
+  }
+  if (!transport::is_loopback_host(remote_addr)) {
+    *refusal = Response::error(403, "forbidden",
+                               "write routes accept loopback clients only unless an API token is configured "
+                               "(--api-token or MESHLOOP_API_TOKEN)");
+    return false;
+  }
+  return true;
+}
+
+Response Server::dispatch(const Request& request, std::string* matched) const {
+  auto it = routes_.find(request.path);
+  if (it == routes_.end()) {
+    // Longest "/*" prefix route.
+    for (auto r = routes_.rbegin(); r != routes_.rend(); ++r) {
+      const std::string& p = r->first;
+      if (p.size() >= 2 && p.compare(p.size() - 2, 2, "/*") == 0 &&
+          request.path.compare(0, p.size() - 1, p, 0, p.size() - 1) == 0) {
+        it = routes_.find(p);
+        break;
+      }
+    }
+  }
+  if (it == routes_.end()) return Response::error(404, "not_found", "no route " + request.path);
+  *matched = it->first;
+  std::string method = request.method == "HEAD" ? "GET" : request.method;
+  auto m = it->second.find(method);
+  if (m == it->second.end()) {
+    std::string allow;
+    for (const auto& kv : it->second) allow += (allow.empty() ? "" : ", ") + kv.first;
+    Response r = Response::error(405, "method_not_allowed",
+                                 request.method + " is not allowed on " + it->first + " (allowed: " + allow + ")");
+    r.headers["Allow"] = allow;
+    return r;
+  }
+  if (m->second.access == Access::kWrite) {
+    Response refusal;
+    if (!is_write_allowed_from(request.remote_addr, request.header("authorization"), &refusal)) return refusal;
+  }
+  return m->second.handler(request);
+}
+
+Status Server::start() {
+  auto& http = impl_->http;
+  http.set_payload_max_length(options_.max_body_bytes);
+  http.set_read_timeout(options_.read_timeout.count(), 0);
+  http.set_write_timeout(options_.write_timeout.count(), 0);
+  http.set_keep_alive_max_count(100);
+  auto handle = [this](const httplib::Request& req, httplib::Response& res) {
+    const auto started = std::chrono::steady_clock::now();
+    Request r;
+    r.method = req.method;
+    r.path = req.path;
+    r.body = req.body;
+    r.remote_addr = req.remote_addr;
+    for (const auto& [k, v] : req.params) r.query[k] = v;
+    for (const auto& [k, v] : req.headers) {
+      std::string lower = k;
+      std::transform(lower.begin(), lower.end(), lower.begin(),
+                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      r.headers[lower] = v;
+    }
+    std::string matched;
+    Response out;
+    try {
+      out = dispatch(r, &matched);
+    } catch (const std::exception& e) {
+      spdlog::error("http {} {}: handler failed: {}", req.method, req.path, e.what());
+      out = Response::error(500, "internal", "the handler failed; see the node's log");
+    }
+    res.status = out.status;
+    for (const auto& [k, v] : out.headers) res.set_header(k, v);
+    res.set_content(out.body, out.content_type.c_str());
+    if (observer_) {
+      observer_(matched, out.status,
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    }
+  };
+  const std::string any = ".*";
+  http.Get(any, handle);
+  http.Post(any, handle);
+  http.Put(any, handle);
+  http.Patch(any, handle);
+  http.Delete(any, handle);
+  http.Options(any, handle);
+  http.set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request& req,
+                                                                 httplib::Response& res) {
+    if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+    const std::string msg = res.status == 413   ? "the request body is too large"
+                            : res.status == 404 ? "no route " + req.path
+                                                : std::string("the request could not be served");
+    res.set_content(Response::error(res.status, status_code_for(res.status), msg).body, "application/json");
+    return httplib::Server::HandlerResponse::Handled;
+  }));
+  int port = options_.port;
+  if (port == 0) {
+    port = http.bind_to_any_port(options_.host);
+    if (port < 0) return Status::IoError("cannot bind HTTP on " + options_.host + " (any port)");
+  } else if (!http.bind_to_port(options_.host, port)) {
+    return Status::IoError("cannot bind HTTP on " + options_.host + ":" + std::to_string(port) +
+                           " (in use, or not a local address)");
+  }
+  port_ = port;
+  listen_returned_ = false;
+  thread_ = std::thread([this] {
+    impl_->http.listen_after_bind();
+    listen_returned_ = true;
+  });
+  return Status::Ok();
+}
+
+void Server::stop() {
+  if (!thread_.joinable()) return;
+  // httplib's stop() is a no-op until listen has started running: repeat it until the listener has returned.
+  while (!listen_returned_) {
+    if (impl_->http.is_running()) impl_->http.stop();
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  thread_.join();
+}
+
+}  // namespace meshloop::api

@@ -1,0 +1,169 @@
+// transport::UdpDriver: runs one mesh::Node on a UDP socket.
+//
+// One Asio io_context on one thread owns the node, the socket and the timers: received datagrams become
+// node.receive(port, bytes, now) (the port is the sender's index in the configured peer list; datagrams from any
+// other address are dropped and counted), one steady timer is kept armed at node.next_deadline(), and the node's
+// outputs are performed in order (SendOutput: send_to the peer; DeliverOutput: the traffic sink, then the
+// application callback; Event: a log line, then the callback). It also runs the node's CBR traffic generators.
+//
+// Time: the node sees std::chrono::steady_clock in microseconds (TimePoint); traffic payloads and delivery
+// statistics use wall-clock Unix microseconds so that other processes can compare them with their own.
+//
+// Fault injection: set_drop(port, true) drops every datagram to and from that peer inside the driver (a link cut
+// that the node can only notice by silence, as a real one).
+//
+// Thread-safety: create() on any thread; start(), stop(), wait(), set_drop(), resolve_peer(), snapshot() and
+// call() are safe from any thread. Callbacks run on the driver thread and must not block.
+#pragma once
+
+#include <asio.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "core/result.h"
+#include "mesh/node.h"
+#include "transport/address.h"
+#include "transport/traffic.h"
+
+namespace meshloop::transport {
+
+struct DriverOptions {
+  mesh::NodeId id = mesh::kNoNode;
+  mesh::NodeConfig node;                 // boot_epoch included
+  HostPort listen{"127.0.0.1", 0};       // port 0: any free port (read it back with local_address())
+  std::vector<HostPort> peers;           // PortId = index in this list
+  std::vector<TrafficSpec> traffic;      // flow id = index in this list
+  std::uint64_t rng_seed = 1;
+  bool handle_signals = false;           // stop on SIGINT/SIGTERM (the daemon sets it; tests do not)
+  std::size_t recent_events = 64;        // kept for the status API
+};
+
+// Counted by the driver, below the node.
+struct DriverCounters {
+  std::uint64_t rx_datagrams = 0;
+  std::uint64_t tx_datagrams = 0;
+  std::uint64_t dropped_unknown_sender = 0;  // from an address that is not a configured peer
+  std::uint64_t dropped_fault_in = 0;        // fault injection, receive side
+  std::uint64_t dropped_fault_out = 0;       // fault injection, send side
+  std::uint64_t send_errors = 0;
+  std::uint64_t receive_errors = 0;
+};
+
+struct PeerStatus {
+  mesh::PortId port = mesh::kNoPort;
+  HostPort address;
+  mesh::NodeId node = mesh::kNoNode;  // learned when it first came up; kNoNode until then
+  bool dropping = false;              // fault injection active
+};
+
+// Everything the status API shows, copied on the driver thread.
+struct DriverSnapshot {
+  mesh::NodeId id = mesh::kNoNode;
+  HostPort listen;
+  std::uint32_t boot_epoch = 0;
+  std::int64_t started_unix_us = 0;
+  std::int64_t now_unix_us = 0;
+  TimePoint now;  // the node's clock at the snapshot (steady): converts the node's TimePoints to wall time
+  mesh::Telemetry telemetry;
+  std::vector<mesh::RouteInfo> routes;
+  std::vector<PeerStatus> peers;
+  DriverCounters driver;
+  std::vector<SendFlowStats> sending;
+  std::vector<FlowStats> receiving;
+  std::uint64_t other_deliveries = 0;
+  std::deque<mesh::Event> recent_events;  // the most recent, oldest first (route/spf/lsa events excluded)
+};
+
+class UdpDriver {
+ public:
+  struct Callbacks {
+    std::function<void(const mesh::DeliverOutput&)> on_deliver;
+    std::function<void(const mesh::Event&)> on_event;
+  };
+
+  // Opens and binds the socket (so the address is taken when this returns) and builds the node. Fails with
+  // InvalidArgument for bad options and IoError when the address cannot be bound.
+  static Result<std::unique_ptr<UdpDriver>> create(DriverOptions options, Callbacks callbacks = {});
+  ~UdpDriver();  // stop() + wait()
+  UdpDriver(const UdpDriver&) = delete;
+  UdpDriver& operator=(const UdpDriver&) = delete;
+
+  // Starts the driver thread. REQUIRES: called once.
+  void start();
+  // Asks the loop to close everything and return; idempotent.
+  void stop();
+  // Joins the driver thread (returns at once if it was never started).
+  void wait();
+
+  HostPort local_address() const { return local_; }
+  const DriverOptions& options() const { return options_; }
+  std::int64_t started_unix_us() const { return started_unix_us_; }
+
+  // Fault injection: drop (or stop dropping) every datagram to and from `port`.
+  Status set_drop(mesh::PortId port, bool drop);
+  // A peer named by node id ("4") or address ("127.0.0.1:7004") -> its port. NotFound when no peer matches.
+  Result<mesh::PortId> resolve_peer(std::string_view id_or_address) const;
+
+  Result<DriverSnapshot> snapshot(std::chrono::milliseconds timeout = std::chrono::milliseconds(2000)) const;
+  // Runs `fn` on the driver thread and waits for it. Unavailable when the loop is not running or times out.
+  Status call(std::function<void()> fn, std::chrono::milliseconds timeout = std::chrono::milliseconds(2000)) const;
+
+ private:
+  UdpDriver(DriverOptions options, Callbacks callbacks);
+  Status open();
+  void run();
+  void shutdown();
+  void receive_next();
+  void on_datagram(std::size_t size);
+  void pump();
+  void rearm();
+  void perform(mesh::Output& out);
+  void log_event(const mesh::Event& e);
+  void learn_peer_ids();
+  void send_traffic(std::size_t flow);
+  TimePoint now() const;
+
+  DriverOptions options_;
+  Callbacks callbacks_;
+  mutable asio::io_context io_;
+  asio::ip::udp::socket socket_;
+  asio::steady_timer timer_;
+  asio::signal_set signals_;
+  std::vector<std::unique_ptr<asio::steady_timer>> traffic_timers_;
+  std::vector<std::chrono::steady_clock::time_point> traffic_next_;
+  std::unique_ptr<mesh::Node> node_;
+  HostPort local_;
+  std::vector<asio::ip::udp::endpoint> peer_endpoints_;
+  std::map<asio::ip::udp::endpoint, mesh::PortId> port_of_;
+  std::unique_ptr<std::atomic<bool>[]> dropping_;
+  std::vector<std::atomic<mesh::NodeId>> peer_ids_;  // written on the driver thread, read anywhere
+  std::int64_t started_unix_us_ = 0;
+  std::atomic<bool> running_{false};
+  std::atomic<bool> stopping_{false};
+  std::thread thread_;
+
+  // Driver-thread state.
+  asio::ip::udp::endpoint sender_;
+  std::vector<std::uint8_t> rx_buffer_;
+  std::vector<mesh::Output> outputs_;
+  TimePoint armed_ = kTimeNever;
+  DriverCounters counters_;
+  DeliveryStats delivery_;
+  std::vector<SendFlowStats> sending_;
+  std::deque<mesh::Event> recent_events_;
+};
+
+// The current wall-clock time in Unix microseconds.
+std::int64_t unix_now_us();
+
+}  // namespace meshloop::transport
