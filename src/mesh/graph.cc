@@ -1,6 +1,7 @@
 #include "mesh/graph.h"
 
 #include <algorithm>
+#include <bit>
 #include <queue>
 
 namespace meshloop::mesh {
@@ -78,36 +79,74 @@ class IndexedHeap {
   std::vector<std::uint32_t>& pos_;
 };
 
+// Maps ids to indices during build: open addressing over a power-of-two table. Only looked up, never iterated, so it
+// cannot leak an order into the result; it replaces ~2 binary searches per edge, which dominated build time.
+class IdTable {
+ public:
+  explicit IdTable(const std::vector<NodeId>& ids) : ids_(ids) {
+    std::size_t capacity = 16;
+    while (capacity < 2 * ids.size()) capacity *= 2;
+    mask_ = capacity - 1;
+    shift_ = 64 - static_cast<unsigned>(std::countr_zero(capacity));
+    slots_.assign(capacity, kNoIndex);
+    for (Index i = 0; i < ids.size(); ++i) slots_[probe(ids[i])] = i;
+  }
+  Index find(NodeId id) const { return slots_[probe(id)]; }
+
+ private:
+  // The slot holding id, or the empty slot where it would go.
+  std::size_t probe(NodeId id) const {
+    std::size_t h = (id * 0x9E3779B97F4A7C15ull) >> shift_;
+    while (slots_[h] != kNoIndex && ids_[slots_[h]] != id) h = (h + 1) & mask_;
+    return h;
+  }
+  const std::vector<NodeId>& ids_;
+  std::vector<Index> slots_;
+  std::size_t mask_ = 0;
+  unsigned shift_ = 0;
+};
+
 }  // namespace
 
 Graph Graph::build(std::span<const NodeId> nodes, std::span<const Edge> edges) {
   Graph g;
-  g.ids_.reserve(nodes.size() + 2 * edges.size());
+  // Ids: `nodes` and the source ends (a database lists a node's edges together, so consecutive duplicates are cheap
+  // to skip). Target ends are nearly always among them; the rare ones that are not are added below.
   g.ids_.assign(nodes.begin(), nodes.end());
-  for (const Edge& e : edges) {
-    g.ids_.push_back(e.from);
-    g.ids_.push_back(e.to);
+  for (std::size_t k = 0; k < edges.size(); ++k) {
+    if (k == 0 || edges[k].from != edges[k - 1].from) g.ids_.push_back(edges[k].from);
   }
-  std::sort(g.ids_.begin(), g.ids_.end());
-  g.ids_.erase(std::unique(g.ids_.begin(), g.ids_.end()), g.ids_.end());
+  auto sort_ids = [&g] {
+    std::sort(g.ids_.begin(), g.ids_.end());
+    g.ids_.erase(std::unique(g.ids_.begin(), g.ids_.end()), g.ids_.end());
+  };
+  sort_ids();
+  std::vector<Index> from_index(edges.size(), kNoIndex);
+  std::vector<Index> to_index(edges.size(), kNoIndex);
+  for (bool complete = false; !complete;) {
+    const IdTable table(g.ids_);
+    complete = true;
+    for (std::size_t k = 0; k < edges.size(); ++k) {
+      from_index[k] = table.find(edges[k].from);
+      to_index[k] = table.find(edges[k].to);
+      if (to_index[k] == kNoIndex) {
+        g.ids_.push_back(edges[k].to);
+        complete = false;
+      }
+    }
+    if (!complete) sort_ids();  // indices moved: map again (at most once more)
+  }
   g.ids_.shrink_to_fit();
   const std::size_t n = g.ids_.size();
 
   // Bucket kept edges by source (counting sort), then sort each small bucket; a global sort of all edges is slower.
-  std::vector<Index> from_index(edges.size(), kNoIndex);
   std::vector<std::uint32_t> start(n + 1, 0);
-  Index last_from = kNoIndex;
-  NodeId last_from_id = kNoNode;
   for (std::size_t k = 0; k < edges.size(); ++k) {
-    const Edge& e = edges[k];
-    if (e.from == e.to || e.cost == kInfiniteCost) continue;
-    // Link-state databases list a node's edges together: remember the last lookup.
-    if (last_from == kNoIndex || e.from != last_from_id) {
-      last_from = g.index_of(e.from);
-      last_from_id = e.from;
+    if (edges[k].from == edges[k].to || edges[k].cost == kInfiniteCost) {
+      from_index[k] = kNoIndex;
+      continue;
     }
-    from_index[k] = last_from;
-    ++start[last_from + 1];
+    ++start[from_index[k] + 1];
   }
   for (std::size_t i = 0; i < n; ++i) start[i + 1] += start[i];
 
@@ -117,7 +156,7 @@ Graph Graph::build(std::span<const NodeId> nodes, std::span<const Edge> edges) {
     std::vector<std::uint32_t> fill(start.begin(), start.end() - 1);
     for (std::size_t k = 0; k < edges.size(); ++k) {
       if (from_index[k] == kNoIndex) continue;
-      packed[fill[from_index[k]]++] = pack(g.index_of(edges[k].to), 0) | edges[k].cost;
+      packed[fill[from_index[k]]++] = pack(to_index[k], 0) | edges[k].cost;
     }
   }
   g.offsets_.assign(n + 1, 0);
@@ -126,7 +165,7 @@ Graph Graph::build(std::span<const NodeId> nodes, std::span<const Edge> edges) {
   for (std::size_t i = 0; i < n; ++i) {
     auto first = packed.begin() + start[i];
     auto last = packed.begin() + start[i + 1];
-    std::sort(first, last);
+    if (!std::is_sorted(first, last)) std::sort(first, last);  // databases usually list neighbours in id order
     Index prev = kNoIndex;
     for (auto it = first; it != last; ++it) {
       const Index to = key_index(*it >> 32);

@@ -153,6 +153,20 @@ TEST(GraphTest, BuildSortsIdsDropsNoiseAndKeepsCheapestDuplicate) {
   EXPECT_EQ(g.edge_count(), 3u);
 }
 
+TEST(GraphTest, BuildIncludesNodesSeenOnlyAsEdgeTargets) {
+  // 5 appears only as a target and sorts first, shifting every index; 9 only as the target of a dropped edge.
+  const std::vector<NodeId> nodes = {10, 20};
+  const std::vector<Graph::Edge> edges = {{10, 20, 1}, {20, 10, 1}, {10, 5, 2}, {20, 9, kInfiniteCost}};
+  const Graph g = Graph::build(nodes, edges);
+  ASSERT_EQ(g.size(), 4u);
+  EXPECT_EQ(g.index_of(5), 0u);
+  EXPECT_EQ(g.index_of(9), 1u);
+  EXPECT_EQ(g.edge_cost(g.index_of(10), g.index_of(5)), 2u);
+  EXPECT_EQ(g.edge_cost(g.index_of(10), g.index_of(20)), 1u);
+  EXPECT_EQ(g.edge_cost(g.index_of(20), g.index_of(9)), kInfiniteCost);
+  EXPECT_TRUE(g.targets(g.index_of(5)).empty());
+}
+
 TEST(GraphTest, BuildIsIndependentOfEdgeOrder) {
   Rng rng(11);
   for (int t = 0; t < 100; ++t) {
