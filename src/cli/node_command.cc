@@ -1,0 +1,178 @@
+// `meshloop node`: one mesh node on UDP, with its HTTP API and optional built-in traffic.
+#include <spdlog/spdlog.h>
+
+#include <ctime>
+#include <iostream>
+#include <memory>
+
+#include "api/node_routes.h"
+#include "api/server.h"
+#include "cli/commands.h"
+#include "cli/options.h"
+#include "core/log.h"
+#include "transport/udp_driver.h"
+
+namespace meshloop::cli {
+namespace {
+
+constexpr const char* kDefaultMeshKey = "meshloop-default-key";
+
+struct NodeFlags {
+  std::vector<std::string> peers;    // --peer, repeatable (comma lists allowed)
+  std::vector<std::string> traffic;  // --traffic, repeatable
+};
+
+std::string join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& s : items) out += (out.empty() ? "" : ",") + s;
+  return out;
+}
+
+// Builds the driver's and the server's options from the merged configuration; every error names its key.
+Status build_options(const Config& c, transport::DriverOptions* d, api::ServerOptions* http, bool* http_enabled,
+                     std::string* log_level) {
+  *log_level = c.get_string("log.level", "info");
+  auto id = c.get_int("node.id", 0);
+  if (!id.ok()) return id.status();
+  if (*id <= 0 || *id > 0xFFFFFFFFLL) {
+    return Status::InvalidArgument(c.has("node.id") ? "node.id must be a whole number in 1..4294967295"
+                                                    : "a node id is required: --id N (or node.id, MESHLOOP_NODE_ID)");
+  }
+  d->id = static_cast<mesh::NodeId>(*id);
+  auto listen = transport::parse_host_port(c.get_string("node.listen", "127.0.0.1:7000"), true);
+  if (!listen.ok()) return Status::InvalidArgument("node.listen: " + listen.status().message());
+  d->listen = *listen;
+  for (const auto& p : c.get_list("mesh.peers")) {
+    auto hp = transport::parse_host_port(p);
+    if (!hp.ok()) return Status::InvalidArgument("mesh.peers: " + hp.status().message());
+    d->peers.push_back(*hp);
+  }
+  for (const auto& t : c.get_list("traffic")) {
+    auto spec = transport::parse_traffic_spec(t);
+    if (!spec.ok()) return Status::InvalidArgument("traffic: " + spec.status().message());
+    d->traffic.push_back(*spec);
+  }
+  auto hello = c.get_duration("mesh.hello_interval", d->node.hello_interval);
+  if (!hello.ok()) return hello.status();
+  if (*hello < milliseconds(1) || *hello > seconds(60)) {
+    return Status::InvalidArgument("mesh.hello_interval must be between 1ms and 60s");
+  }
+  d->node.hello_interval = *hello;
+  auto mult = c.get_int("mesh.dead_multiplier", d->node.dead_multiplier);
+  if (!mult.ok()) return mult.status();
+  if (*mult < 2 || *mult > 100) return Status::InvalidArgument("mesh.dead_multiplier must be between 2 and 100");
+  d->node.dead_multiplier = static_cast<int>(*mult);
+  d->node.mesh_key = c.get_string("mesh.key", kDefaultMeshKey);
+  if (d->node.mesh_key.empty()) return Status::InvalidArgument("mesh.key must not be empty");
+  d->node.boot_epoch = static_cast<std::uint32_t>(std::time(nullptr));
+  d->rng_seed = (static_cast<std::uint64_t>(d->id) << 32) ^ d->node.boot_epoch;
+  d->handle_signals = true;
+
+  const std::string http_text = c.get_string("http.listen", "");
+  *http_enabled = http_text != "off" && http_text != "none";
+  if (*http_enabled) {
+    if (http_text.empty()) {
+      // Derived from the UDP port so that nodes on one host never collide.
+      if (d->listen.port == 0) {
+        http->port = 0;
+      } else if (d->listen.port + 1000 > 65535) {
+        return Status::InvalidArgument("cannot derive the HTTP port from UDP port " + std::to_string(d->listen.port) +
+                                       " (+1000 > 65535): set --http-listen");
+      } else {
+        http->port = d->listen.port + 1000;
+      }
+      http->host = "127.0.0.1";
+    } else {
+      auto hp = transport::parse_host_port(http_text, true);
+      if (!hp.ok()) return Status::InvalidArgument("http.listen: " + hp.status().message());
+      http->host = hp->host;
+      http->port = hp->port;
+    }
+  }
+  http->token = c.get_string("api.token", "");
+  return Status::Ok();
+}
+
+int run_node(const Config& config) {
+  transport::DriverOptions options;
+  api::ServerOptions http;
+  bool http_enabled = true;
+  std::string log_level;
+  Status s = build_options(config, &options, &http, &http_enabled, &log_level);
+  if (s.ok()) s = init_logging(log_level, "node");
+  if (!s.ok()) {
+    std::cerr << "meshloop node: " << s.message() << "\n";
+    return 2;
+  }
+  if (options.node.mesh_key == kDefaultMeshKey) {
+    spdlog::warn("using the built-in default mesh key: anyone can join this mesh; set --key or MESHLOOP_MESH_KEY");
+  }
+  if (options.peers.empty()) spdlog::warn("no peers configured (--peer host:port): this node will stay alone");
+  auto driver = transport::UdpDriver::create(options);
+  if (!driver.ok()) {
+    spdlog::error("{}", driver.status().message());
+    return driver.status().code() == StatusCode::kInvalidArgument ? 2 : 1;
+  }
+  std::unique_ptr<api::Server> server;
+  if (http_enabled) {
+    if (!transport::is_loopback_host(http.host) && http.token.empty()) {
+      spdlog::warn("HTTP on non-loopback {} without an API token: write routes accept loopback clients only",
+                   http.host);
+    }
+    server = std::make_unique<api::Server>(http);
+    api::add_node_routes(*server, **driver);
+    if (Status bound = server->start(); !bound.ok()) {
+      spdlog::error("{}", bound.message());
+      return 1;
+    }
+    spdlog::info("http api on http://{}:{}", http.host.find(':') != std::string::npos ? "[" + http.host + "]" : http.host,
+                 server->port());
+  }
+  (*driver)->start();
+  (*driver)->wait();
+  if (server) server->stop();
+  return 0;
+}
+
+}  // namespace
+
+void add_node_command(CLI::App& app) {
+  auto* cmd = app.add_subcommand("node", "Run one mesh node on UDP, with its HTTP API and optional test traffic");
+  cmd->footer(
+      "Peers are listed by address; a peer's position in the list is its port. The HTTP API (GET /healthz, "
+      "GET /api/v1/status, POST /api/v1/faults/drop) listens on 127.0.0.1 at the UDP port + 1000 unless "
+      "--http-listen says otherwise ('off' disables it; port 0 picks a free port and logs it). SIGINT/SIGTERM stop "
+      "the node cleanly.");
+  auto options = std::make_shared<LayeredOptions>(*cmd);
+  auto flags = std::make_shared<NodeFlags>();
+  options->add("node.id", "--id", "This node's id (1..4294967295), unique in the mesh");
+  options->add("node.listen", "--listen", "UDP address to bind, host:port", "127.0.0.1:7000");
+  options->add_key("mesh.peers");
+  cmd->add_option("--peer", flags->peers,
+                  "A peer's UDP address host:port; repeat it or give a comma list [MESHLOOP_MESH_PEERS; "
+                  "mesh.peers in YAML]")
+      ->delimiter(',');
+  options->add("mesh.key", "--key", "Mesh pre-shared key (HMAC-SHA256); every node needs the same", "a built-in key");
+  options->add("mesh.hello_interval", "--hello-interval", "Hello interval", "100ms");
+  options->add("mesh.dead_multiplier", "--dead-multiplier", "Silent hello intervals before a neighbour is down", "3");
+  options->add("http.listen", "--http-listen", "HTTP API address host:port, or 'off'", "127.0.0.1:<UDP port + 1000>");
+  options->add("api.token", "--api-token", "Bearer token that write routes require (else loopback clients only)");
+  options->add_key("traffic");
+  cmd->add_option("--traffic", flags->traffic,
+                  "Send test traffic DST_ID:RATE (packets/s); repeatable [MESHLOOP_TRAFFIC; traffic in YAML]");
+  options->add("log.level", "--log-level", "trace, debug, info, warn, error or off", "info");
+  cmd->callback([cmd, options, flags] {
+    auto config = options->resolve();
+    if (!config.ok()) {
+      std::cerr << "meshloop node: " << config.status().message() << "\n";
+      exit_code() = 2;
+      return;
+    }
+    if (!flags->peers.empty()) config->set("mesh.peers", join(flags->peers), "flag --peer");
+    if (!flags->traffic.empty()) config->set("traffic", join(flags->traffic), "flag --traffic");
+    (void)cmd;
+    exit_code() = run_node(*config);
+  });
+}
+
+}  // namespace meshloop::cli
