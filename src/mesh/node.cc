@@ -37,7 +37,7 @@ struct Node::Impl {
         rng(seed),
         key(c.mesh_key),
         neighbours(s, c.estimator_window, c.cost_hysteresis),
-        router(s),
+        router(s, lsdb),
         spf_hold(c.spf_hold) {}
 
   // --- sending -----------------------------------------------------------------------------------------------
@@ -136,6 +136,8 @@ struct Node::Impl {
     }
     std::sort(lsa.links.begin(), lsa.links.end(),
               [](const LinkAdvert& a, const LinkAdvert& b) { return a.neighbour < b.neighbour; });
+    const Lsdb::Entry* before = lsdb.find(self);
+    if (!before || before->lsa.links != lsa.links || before->lsa.flags != lsa.flags) spf_needed = true;
     lsdb.install_own(lsa, now);
     flood(self, kNoPort, now);
     ++counters.lsas_originated;
@@ -171,6 +173,15 @@ struct Node::Impl {
           own_dirty = true;
         }
         continue;
+      }
+      const Lsdb::Entry* before = lsdb.find(lsa.origin);
+      const bool newer = !before || before->lsa.seq < lsa.seq;
+      if (newer) {
+        if (router.affects_tree(before ? &before->lsa : nullptr, lsa)) {
+          spf_needed = true;
+        } else {
+          router.mark_stale();
+        }
       }
       switch (lsdb.consider(lsa, now)) {
         case Lsdb::Verdict::kNewer:
@@ -281,8 +292,8 @@ struct Node::Impl {
     }
     ran_spf = true;
     last_spf = now;
-    spf_version = lsdb.version();
-    router.recompute(lsdb);
+    spf_needed = false;
+    router.recompute();
     ++counters.spf_runs;
     event(now, EventKind::kSpfRun, kNoNode, kNoNode, kNoNode, router.reachable());
 
@@ -391,7 +402,7 @@ struct Node::Impl {
   // Runs at the end of every input: re-originate once for all changes, schedule SPF, send queued floods.
   void settle(TimePoint now) {
     if (own_dirty) originate(now);
-    if (lsdb.version() != spf_version) schedule_spf(now);
+    if (spf_needed) schedule_spf(now);
     flush_floods();
   }
 
@@ -420,7 +431,7 @@ struct Node::Impl {
   TimePoint last_spf{};
   bool ran_spf = false;
   Duration spf_hold;
-  std::uint64_t spf_version = 0;
+  bool spf_needed = false;  // the database changed in a way that can change our tree
   std::map<NodeId, NodeId> last_routes;
 
   std::map<NodeId, TimePoint> active;  // destination -> last data seen for it
@@ -516,7 +527,7 @@ void Node::tick(TimePoint now) {
   if (now >= m.next_hello) m.send_hellos(now);
   if (now >= m.next_age_check) {
     m.next_age_check = now + kAgeCheckInterval;
-    m.lsdb.remove_expired(now, m.config.lsa_max_age, m.self);
+    if (!m.lsdb.remove_expired(now, m.config.lsa_max_age, m.self).empty()) m.spf_needed = true;
     for (auto it = m.pins.begin(); it != m.pins.end();) it = now >= it->second.until ? m.pins.erase(it) : std::next(it);
   }
   if (now >= m.next_refresh) m.own_dirty = true;
@@ -613,7 +624,7 @@ NodeId Node::next_hop(NodeId destination) const {
 }
 
 std::vector<std::tuple<NodeId, NodeId, Cost>> Node::topology() const {
-  const Graph& g = impl_->router.graph();
+  const Graph& g = impl_->router.graph();  // may rebuild a stale graph: a cache, not behaviour
   std::vector<std::tuple<NodeId, NodeId, Cost>> out;
   for (Index i = 0; i < g.size(); ++i) {
     auto targets = g.targets(i);

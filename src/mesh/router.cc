@@ -4,7 +4,9 @@
 
 namespace meshloop::mesh {
 
-void Router::recompute(const Lsdb& lsdb) {
+void Router::recompute() {
+  const Lsdb& lsdb = lsdb_;
+  stale_ = false;
   // Two-way check: collect every advertised (from, to) pair, sorted, then keep an edge only if its reverse exists.
   std::vector<Graph::Edge> advertised;
   std::vector<NodeId> nodes;
@@ -86,6 +88,7 @@ const ShortestPaths& Router::tree_avoiding(NodeId avoid, bool link_only) {
 }
 
 std::vector<NodeId> Router::backup_path(NodeId destination, NodeId avoid) {
+  ensure_fresh();
   if (self_index_ == kNoIndex) return {};
   const Index d = graph_.index_of(destination);
   if (d == kNoIndex || d == self_index_) return {};
@@ -93,6 +96,7 @@ std::vector<NodeId> Router::backup_path(NodeId destination, NodeId avoid) {
 }
 
 std::vector<NodeId> Router::link_backup_path(NodeId destination, NodeId neighbour) {
+  ensure_fresh();
   if (self_index_ == kNoIndex) return {};
   const Index d = graph_.index_of(destination);
   if (d == kNoIndex || d == self_index_) return {};
@@ -100,6 +104,7 @@ std::vector<NodeId> Router::link_backup_path(NodeId destination, NodeId neighbou
 }
 
 void Router::precompute_backups(const std::vector<NodeId>& next_hops) {
+  ensure_fresh();
   if (self_index_ == kNoIndex) return;
   for (NodeId p : next_hops) {
     if (graph_.index_of(p) != kNoIndex) tree_avoiding(p, false);
@@ -115,6 +120,51 @@ std::vector<std::pair<NodeId, Router::Route>> Router::all_routes() const {
     out.push_back({graph_.id(i), Route{graph_.id(primary_.first_hop[i]), primary_.dist[i]}});
   }
   return out;
+}
+
+const Graph& Router::graph() {
+  ensure_fresh();
+  return graph_;
+}
+
+namespace {
+const LinkAdvert* find_link(const Lsa& lsa, NodeId neighbour) {
+  auto it = std::lower_bound(lsa.links.begin(), lsa.links.end(), neighbour,
+                             [](const LinkAdvert& l, NodeId id) { return l.neighbour < id; });
+  return it != lsa.links.end() && it->neighbour == neighbour ? &*it : nullptr;
+}
+}  // namespace
+
+bool Router::affects_tree(const Lsa* before, const Lsa& after) const {
+  if (self_index_ == kNoIndex || after.origin == self_) return true;
+  const Index o = graph_.index_of(after.origin);
+  if (o == kNoIndex || before == nullptr || before->flags != after.flags) return true;
+  const auto& dist = primary_.dist;
+  const auto& parent = primary_.parent;
+  // Links lost or made dearer matter only if the tree uses them (either direction: the two-way check ties them).
+  for (const LinkAdvert& old_link : before->links) {
+    const LinkAdvert* now = find_link(after, old_link.neighbour);
+    if (now && now->cost <= old_link.cost) continue;
+    const Index v = graph_.index_of(old_link.neighbour);
+    if (v == kNoIndex) continue;
+    if (parent[v] == o || parent[o] == v) return true;
+  }
+  // Links gained or made cheaper matter only if they shorten (or tie, which may change tie-breaking) a path.
+  for (const LinkAdvert& new_link : after.links) {
+    const LinkAdvert* old_link = find_link(*before, new_link.neighbour);
+    if (old_link && old_link->cost <= new_link.cost) continue;
+    const Lsdb::Entry* other = lsdb_.find(new_link.neighbour);
+    if (!other) continue;
+    const LinkAdvert* back = find_link(other->lsa, after.origin);
+    if (!back) continue;  // not two-way: unusable
+    const Index v = graph_.index_of(new_link.neighbour);
+    if (v == kNoIndex) return true;
+    const std::uint64_t inf = kInfiniteCost;
+    if (dist[o] < inf && dist[o] + new_link.cost <= dist[v]) return true;
+    if (dist[v] < inf && dist[v] + back->cost <= dist[o]) return true;
+    // A link that was one-way until now gives the reverse direction too; covered by the second check.
+  }
+  return false;
 }
 
 }  // namespace meshloop::mesh
