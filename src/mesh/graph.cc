@@ -224,7 +224,7 @@ ShortestPaths shortest_paths(const Graph& g, Index source, const Exclusions& exc
     const std::uint64_t key = heap.pop();
     const Index u = key_index(key);
     const std::uint64_t du = key_dist(key);
-    if (has_no_transit && u != source && excluded.no_transit[u] != 0) continue;
+    if (has_no_transit && u != source && u < excluded.no_transit.size() && excluded.no_transit[u] != 0) continue;
     const Index skip = u == link_a ? link_b : (u == link_b ? link_a : kNoIndex);
     const Index hop_via_u = u == source ? kNoIndex : sp.first_hop[u];
     const auto targets = g.targets(u);

@@ -60,8 +60,8 @@ struct Exclusions {
                                                // (the source always relaxes). REQUIRES: size() == g.size().
 };
 
-// Single-source shortest paths (Dijkstra, binary heap). dist is in Cost units with kInfiniteCost for unreachable;
-// parent[source] = kNoIndex; first_hop[v] is the source's neighbour on the path to v (kNoIndex for the source and
+// Single-source shortest paths (Dijkstra, 4-ary indexed heap). dist is in Cost units with kInfiniteCost for
+// unreachable; parent[source] = kNoIndex; first_hop[v] is the source's neighbour on the path to v (kNoIndex for the source and
 // unreachable nodes). Sums saturate, never overflow: a path whose total reaches kInfiniteCost counts as unreachable,
 // so every finite dist fits in 32 bits. Ties: among equal-cost parents of v the lowest index wins (with positive
 // costs; zero-cost edges are allowed and still deterministic), so parent/first_hop are a function of the graph alone.

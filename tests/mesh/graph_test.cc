@@ -492,8 +492,8 @@ TEST(GraphTest, DisjointPairNeedsTwoRoutesNotTwoEdges) {
   // A single path, and a bridge node every route crosses: no pair.
   const std::vector<Graph::Edge> line = {{1, 2, 1}};
   EXPECT_FALSE(disjoint_pair(Graph::build({}, line), 0, 1).has_value());
-  const std::vector<Graph::Edge> bowtie = {{1, 2, 1}, {1, 3, 1}, {2, 4, 1}, {3, 4, 1}, {4, 5, 1}, {4, 6, 1},
-                                           {5, 7, 1}, {6, 7, 1}};
+  const std::vector<Graph::Edge> bowtie = {{1, 2, 1}, {1, 3, 1}, {2, 4, 1}, {3, 4, 1},
+                                           {4, 5, 1}, {4, 6, 1}, {5, 7, 1}, {6, 7, 1}};
   const Graph g = Graph::build({}, bowtie);
   EXPECT_FALSE(disjoint_pair(g, g.index_of(1), g.index_of(7)).has_value());
   EXPECT_TRUE(disjoint_pair(g, g.index_of(1), g.index_of(4)).has_value());
