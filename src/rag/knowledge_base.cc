@@ -344,6 +344,21 @@ Result<std::vector<QueryHit>> KnowledgeBase::query(const Query& q) const {
   return out;
 }
 
+Result<std::vector<QueryHit>> KnowledgeBase::materialize(const std::vector<CachedHit>& hits) const {
+  std::shared_lock lock(mu_);
+  std::vector<QueryHit> out;
+  out.reserve(hits.size());
+  for (const auto& h : hits) {
+    if (!chunks_.count(h.chunk_id)) return Status::NotFound("chunk " + std::to_string(h.chunk_id) + " is gone");
+    QueryHit qh = make_hit(h.chunk_id);
+    qh.score = h.score;
+    qh.vector_score = h.vector_score;
+    qh.keyword_score = h.keyword_score;
+    out.push_back(std::move(qh));
+  }
+  return out;
+}
+
 Result<std::vector<float>> KnowledgeBase::embed(const std::string& text) const {
   if (options_.external_vectors) {
     return Status::FailedPrecondition("this knowledge base uses external vectors; it has no text embedder");

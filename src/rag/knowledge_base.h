@@ -74,6 +74,12 @@ struct QueryHit {
   DocumentMeta meta;
 };
 
+// What the semantic cache keeps of a hit: enough to rebuild it from the (unchanged) knowledge base.
+struct CachedHit {
+  std::uint64_t chunk_id;
+  float score, vector_score, keyword_score;
+};
+
 struct KnowledgeBaseOptions {
   HnswOptions hnsw;
   EmbedderOptions embedder;
@@ -111,6 +117,8 @@ class KnowledgeBase {
   Status remove(const std::string& doc_id);
   // InvalidArgument for an empty query, k of 0 or above 1000, or a vector missing/mis-sized.
   Result<std::vector<QueryHit>> query(const Query& q) const;
+  // Rebuilds hits from their chunk ids and scores. NotFound when a chunk is gone (the knowledge base changed).
+  Result<std::vector<QueryHit>> materialize(const std::vector<CachedHit>& hits) const;
   // The built-in embedding of `text` (the semantic cache's key). FailedPrecondition in external-vector mode.
   Result<std::vector<float>> embed(const std::string& text) const;
   void set_ef_search(std::size_t ef);
