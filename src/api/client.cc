@@ -42,4 +42,43 @@ Result<HttpReply> http_post(const std::string& host, int port, const std::string
                "POST http://" + host + ":" + std::to_string(port) + path);
 }
 
+namespace {
+
+std::string error_message(const HttpReply& r) {
+  const auto j = nlohmann::json::parse(r.body, nullptr, false);
+  if (!j.is_discarded() && j.contains("error") && j["error"].contains("message")) {
+    return j["error"]["message"].get<std::string>();
+  }
+  return r.body;
+}
+
+}  // namespace
+
+Result<nlohmann::json> get_status(const std::string& host, int port, std::chrono::milliseconds timeout) {
+  auto r = http_get(host, port, "/api/v1/status", timeout);
+  if (!r.ok()) return r.status();
+  if (r->status != 200) return Status::Unavailable("status " + std::to_string(r->status) + ": " + error_message(*r));
+  auto j = nlohmann::json::parse(r->body, nullptr, false);
+  if (j.is_discarded()) return Status::Corruption("the status reply is not JSON");
+  return j;
+}
+
+Status set_drop(const std::string& host, int port, const std::string& peer, bool drop, const std::string& token,
+                std::chrono::milliseconds timeout) {
+  nlohmann::json body = {{"drop", drop}};
+  const bool numeric = !peer.empty() && peer.find_first_not_of("0123456789") == std::string::npos;
+  if (numeric) {
+    body["peer"] = std::stoull(peer);
+  } else {
+    body["peer"] = peer;
+  }
+  auto r = http_post(host, port, "/api/v1/faults/drop", body.dump(), timeout, token);
+  if (!r.ok()) return r.status();
+  if (r->status != 200) {
+    return Status::FailedPrecondition("drop " + peer + ": HTTP " + std::to_string(r->status) + ": " +
+                                      error_message(*r));
+  }
+  return Status::Ok();
+}
+
 }  // namespace meshloop::api

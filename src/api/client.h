@@ -2,6 +2,8 @@
 // Thread-safety: free functions; each call opens its own connection.
 #pragma once
 
+#include <nlohmann/json.hpp>
+
 #include <chrono>
 #include <string>
 
@@ -21,5 +23,12 @@ Result<HttpReply> http_get(const std::string& host, int port, const std::string&
 Result<HttpReply> http_post(const std::string& host, int port, const std::string& path, const std::string& json_body,
                             std::chrono::milliseconds timeout = std::chrono::milliseconds(2000),
                             const std::string& token = "");
+
+// GET /api/v1/status of the node whose API listens on host:port, parsed.
+Result<nlohmann::json> get_status(const std::string& host, int port,
+                                  std::chrono::milliseconds timeout = std::chrono::milliseconds(2000));
+// POST /api/v1/faults/drop {"peer": peer, "drop": drop}; peer is a node id or "host:port".
+Status set_drop(const std::string& host, int port, const std::string& peer, bool drop, const std::string& token = "",
+                std::chrono::milliseconds timeout = std::chrono::milliseconds(2000));
 
 }  // namespace meshloop::api

@@ -40,6 +40,7 @@ Result<ChildProcess> ChildProcess::spawn(const SpawnOptions& options) {
     if (out_fd >= 0) ::close(out_fd);
     return Status::NotFound(options.argv[0] + " is not an executable file");
   }
+  const bool own_group = options.own_process_group;
   const pid_t parent = ::getpid();
   const pid_t pid = ::fork();
   if (pid < 0) {
@@ -47,6 +48,7 @@ Result<ChildProcess> ChildProcess::spawn(const SpawnOptions& options) {
     return Status::IoError(std::string("fork: ") + std::strerror(errno));
   }
   if (pid == 0) {
+    if (own_group) ::setpgid(0, 0);
     ::prctl(PR_SET_PDEATHSIG, SIGTERM);
     if (::getppid() != parent) ::_exit(127);  // the parent died before prctl took effect
     sigset_t none;

@@ -23,6 +23,8 @@ struct SpawnOptions {
   std::vector<std::string> argv;      // argv[0] is the executable's path
   std::string output_path;            // stdout and stderr appended here; empty: inherit ours
   std::vector<std::string> env;       // extra "NAME=value" entries on top of our environment
+  bool own_process_group = false;     // setpgid(0, 0): a terminal's Ctrl-C reaches the parent only, which then
+                                      // stops the child in order
 };
 
 class ChildProcess {
