@@ -1,0 +1,14 @@
+#include "sim/meshloop_agent.h"
+
+namespace meshloop::sim {
+
+Protocol meshloop_protocol(mesh::NodeConfig base) {
+  base.emit_route_events = false;
+  return Protocol{"meshloop", [base](NodeId id, std::uint32_t epoch, std::uint64_t seed) -> std::unique_ptr<Agent> {
+                    mesh::NodeConfig c = base;
+                    c.boot_epoch = epoch;
+                    return std::make_unique<MeshloopAgent>(c, id, seed);
+                  }};
+}
+
+}  // namespace meshloop::sim

@@ -1,0 +1,472 @@
+#include "sim/world.h"
+
+#include <algorithm>
+#include <chrono>
+#include <memory>
+
+#include "core/rng.h"
+#include "sim/scheduler.h"
+
+namespace meshloop::sim {
+namespace {
+
+enum EventKind : std::uint32_t {
+  kWake,         // a = node, b = generation
+  kArrive,       // a = packet slot, b = link direction
+  kFlowSend,     // a = flow
+  kFaultStart,   // a = fault
+  kFaultEnd,     // a = fault
+  kFlap,         // a = fault
+  kConvergence,  //
+};
+
+class World {
+ public:
+  World(const Scenario& sc, const Protocol& proto, const RunOptions& opts)
+      : sc_(sc), proto_(proto), opts_(opts), n_(sc.topo.n) {
+    stats_.protocol = proto.name;
+    agents_.resize(n_);
+    alive_.assign(n_, true);
+    crashes_.assign(n_, 0);
+    epoch_.assign(n_, 1);
+    wake_gen_.assign(n_, 0);
+    wake_at_.assign(n_, kTimeNever);
+    const std::size_t m = sc.topo.edges.size();
+    edges_.resize(m);
+    dirs_.reserve(2 * m);
+    dir_to_.resize(2 * m);
+    dir_port_.resize(2 * m);
+    for (std::uint32_t e = 0; e < m; ++e) {
+      const auto [u, v] = sc.topo.edges[e];
+      dirs_.emplace_back(sc.params.seed, u, v);
+      dirs_.emplace_back(sc.params.seed, v, u);
+      dir_to_[2 * e] = v;
+      dir_to_[2 * e + 1] = u;
+    }
+    port_dir_.resize(sc.adj.ports.size());
+    for (NodeId u = 1; u <= n_; ++u) {
+      for (PortId p = 0; p < sc.adj.degree(u); ++p) {
+        const auto& port = sc.adj.port(u, p);
+        // Direction u -> peer: 2e when u is the edge's smaller end.
+        const std::uint32_t dir = 2 * port.edge + (u < port.peer ? 0 : 1);
+        port_dir_[sc.adj.offsets[u - 1] + p] = dir;
+        dir_port_[dir] = port.peer_port;
+      }
+    }
+    logs_.resize(sc.flows.size());
+    for (std::size_t i = 0; i < sc.flows.size(); ++i) {
+      logs_[i].flow = sc.flows[i];
+      const Duration active = sc.end() - sc.flows[i].start;
+      logs_[i].packets.reserve(static_cast<std::size_t>(to_seconds(active) * sc.flows[i].rate) + 2);
+    }
+    next_seq_.assign(sc.flows.size(), 0);
+    flap_down_.assign(sc.faults.size(), false);
+    truths_.resize(sc.faults.size());
+    payload_.assign(sc.params.payload_bytes, 0);
+    comp_dirty_ = true;
+    queue_.reserve(4 * n_ + 1024);
+  }
+
+  RunStats run() {
+    const TimePoint end = sc_.end();
+    for (NodeId u = 1; u <= n_; ++u) boot(u, kTimeZero);
+    for (std::uint32_t i = 0; i < sc_.flows.size(); ++i) queue_.push(sc_.flows[i].send_time(0), kFlowSend, i);
+    for (std::uint32_t i = 0; i < sc_.faults.size(); ++i) queue_.push(sc_.faults[i].start, kFaultStart, i);
+    queue_.push(kTimeZero + opts_.convergence_check, kConvergence);
+    const std::uint64_t progress_mask = (1u << 15) - 1;
+    while (!queue_.empty() && queue_.top().at < end) {
+      const SimEvent ev = queue_.pop();
+      ++stats_.events;
+      dispatch(ev);
+      if (opts_.progress && (stats_.events & progress_mask) == 0) {
+        opts_.progress(to_seconds(ev.at) / to_seconds(end));
+      }
+    }
+    if (opts_.progress) opts_.progress(1.0);
+    finish();
+    return std::move(stats_);
+  }
+
+ private:
+  void dispatch(const SimEvent& ev) {
+    switch (ev.kind) {
+      case kWake: on_wake(ev); break;
+      case kArrive: on_arrive(ev); break;
+      case kFlowSend: on_flow_send(ev); break;
+      case kFaultStart: on_fault_start(ev); break;
+      case kFaultEnd: on_fault_end(ev); break;
+      case kFlap: on_flap(ev); break;
+      case kConvergence: on_convergence(ev); break;
+      default: break;
+    }
+  }
+
+  // --- nodes -------------------------------------------------------------------------------------------------
+
+  void boot(NodeId u, TimePoint now) {
+    const std::uint32_t epoch = epoch_[u - 1];
+    agents_[u - 1] = proto_.factory(u, epoch, node_seed(sc_.params.seed, u, epoch));
+    alive_[u - 1] = true;
+    for (PortId p = 0; p < sc_.adj.degree(u); ++p) agents_[u - 1]->add_port(p, now);
+    after(u, now, false);
+  }
+
+  // Performs a node's outputs, then re-arms its wake-up.
+  void after(NodeId u, TimePoint now, bool from_tick) {
+    Agent& agent = *agents_[u - 1];
+    agent.drain_outputs(out_);
+    for (mesh::Output& o : out_) {
+      if (auto* s = std::get_if<mesh::SendOutput>(&o)) {
+        transmit(u, *s, now);
+      } else if (auto* d = std::get_if<mesh::DeliverOutput>(&o)) {
+        deliver(u, *d, now);
+      } else if (auto* e = std::get_if<mesh::Event>(&o)) {
+        ++stats_.agent_events[mesh::event_kind_name(e->kind)];
+      }
+    }
+    out_.clear();
+    TimePoint d = agent.next_deadline();
+    if (d == kTimeNever) {
+      wake_at_[u - 1] = kTimeNever;
+      return;
+    }
+    // A tick that leaves its own deadline in the past would spin; move it on by the clock's resolution.
+    if (d < now || (from_tick && d == now)) d = now + (from_tick ? microseconds(1) : Duration{0});
+    if (d == wake_at_[u - 1]) return;  // the pending wake already covers it
+    wake_at_[u - 1] = d;
+    queue_.push(d, kWake, u, ++wake_gen_[u - 1]);
+  }
+
+  void on_wake(const SimEvent& ev) {
+    const NodeId u = ev.a;
+    if (!alive_[u - 1] || ev.b != wake_gen_[u - 1]) return;  // stale
+    wake_at_[u - 1] = kTimeNever;
+    agents_[u - 1]->tick(ev.at);
+    after(u, ev.at, true);
+  }
+
+  // --- links -------------------------------------------------------------------------------------------------
+
+  double extra_loss(std::uint32_t edge, TimePoint now) const {
+    const auto& faults = edges_[edge].loss_faults;
+    if (faults.empty()) return 0.0;
+    double keep = 1.0;
+    for (std::uint32_t fi : faults) {
+      const Fault& f = sc_.faults[fi];
+      double loss = sc_.params.fault.burst_loss;
+      if (f.kind == FaultKind::kDegradation) {
+        const double frac = to_seconds(now - f.start) / std::max(1e-9, to_seconds(f.end - f.start));
+        loss = sc_.params.fault.degradation_max_loss * std::clamp(frac, 0.0, 1.0);
+      }
+      keep *= 1.0 - loss;
+    }
+    return 1.0 - keep;
+  }
+
+  void transmit(NodeId u, mesh::SendOutput& s, TimePoint now) {
+    if (s.port >= sc_.adj.degree(u)) return;  // not a port of ours: a protocol bug, nothing to send on
+    const std::size_t size = s.bytes.size();
+    if (s.control) {
+      stats_.control_bytes += size + kIpUdpOverhead;
+      ++stats_.control_packets;
+    } else {
+      ++stats_.data_transmissions;
+    }
+    const std::uint32_t dir = port_dir_[sc_.adj.offsets[u - 1] + s.port];
+    const std::uint32_t edge = dir / 2;
+    if (edges_[edge].down > 0) {
+      ++stats_.lost_link_down;
+      return;
+    }
+    const auto tr = dirs_[dir].transmit(sc_.params.link, extra_loss(edge, now), now, size);
+    if (tr.outcome == LinkDirection::Outcome::kLost) {
+      ++stats_.lost_on_link;
+      return;
+    }
+    if (tr.outcome == LinkDirection::Outcome::kQueueFull) {
+      ++stats_.lost_queue_full;
+      return;
+    }
+    std::uint32_t slot;
+    if (!free_slots_.empty()) {
+      slot = free_slots_.back();
+      free_slots_.pop_back();
+    } else {
+      slot = static_cast<std::uint32_t>(pool_.size());
+      pool_.emplace_back();
+    }
+    pool_[slot] = std::move(s.bytes);
+    queue_.push(tr.arrival, kArrive, slot, dir);
+  }
+
+  void on_arrive(const SimEvent& ev) {
+    const std::uint32_t slot = ev.a, dir = ev.b;
+    const NodeId v = dir_to_[dir];
+    if (edges_[dir / 2].down > 0) {
+      ++stats_.lost_link_down;  // cut while the packet was on the wire
+    } else if (!alive_[v - 1]) {
+      ++stats_.lost_node_down;
+    } else {
+      agents_[v - 1]->receive(dir_port_[dir], pool_[slot], ev.at);
+      free_slots_.push_back(slot);
+      after(v, ev.at, false);
+      return;
+    }
+    free_slots_.push_back(slot);
+  }
+
+  // --- traffic -----------------------------------------------------------------------------------------------
+
+  void on_flow_send(const SimEvent& ev) {
+    const std::uint32_t i = ev.a;
+    const Flow& f = sc_.flows[i];
+    const std::uint32_t seq = next_seq_[i]++;
+    logs_[i].packets.push_back(PacketRecord{ev.at.time_since_epoch().count(), -1, connected(f.src, f.dst)});
+    if (alive_[f.src - 1]) {
+      encode_payload(PayloadHeader{i, seq, ev.at}, payload_);
+      agents_[f.src - 1]->send_data(f.dst, payload_, ev.at);
+      after(f.src, ev.at, false);
+    }
+    const TimePoint next = f.send_time(seq + 1);
+    if (next < sc_.end()) queue_.push(next, kFlowSend, i);
+  }
+
+  void deliver(NodeId v, const mesh::DeliverOutput& d, TimePoint now) {
+    const auto h = decode_payload(d.payload);
+    if (!h || h->flow >= logs_.size() || sc_.flows[h->flow].dst != v || h->seq >= logs_[h->flow].packets.size()) {
+      ++stats_.misdelivered;
+      return;
+    }
+    PacketRecord& r = logs_[h->flow].packets[h->seq];
+    if (r.delivered()) {
+      ++logs_[h->flow].duplicates;
+      return;
+    }
+    r.delay_us = static_cast<std::int32_t>(std::min<std::int64_t>((now - h->sent).count(), INT32_MAX));
+  }
+
+  // --- ground truth --------------------------------------------------------------------------------------------
+
+  bool connected(NodeId a, NodeId b) {
+    if (!alive_[a - 1] || !alive_[b - 1]) return false;
+    if (comp_dirty_) {
+      edge_up_.resize(edges_.size());
+      for (std::size_t e = 0; e < edges_.size(); ++e) edge_up_[e] = edges_[e].down == 0;
+      comp_ = components(sc_.topo, edge_up_, alive_);
+      comp_dirty_ = false;
+    }
+    return comp_[a - 1] == comp_[b - 1];
+  }
+
+  // Does flow i's current path (following next_hop from its source) use fault f's element?
+  bool on_path(const Flow& flow, const Fault& f) {
+    NodeId cur = flow.src;
+    for (std::size_t hops = 0; hops <= n_ && cur != flow.dst; ++hops) {
+      if (!alive_[cur - 1]) return false;
+      const NodeId nh = agents_[cur - 1]->next_hop(flow.dst);
+      if (nh == mesh::kNoNode || nh > n_) return false;
+      const std::int64_t e = sc_.topo.find_edge(cur, nh);
+      if (e < 0) return false;
+      switch (f.kind) {
+        case FaultKind::kNodeCrash:
+          if (nh == f.node && nh != flow.dst) return true;
+          break;
+        case FaultKind::kPartition:
+          if (std::binary_search(f.cut_edges.begin(), f.cut_edges.end(), static_cast<std::uint32_t>(e))) return true;
+          break;
+        default:
+          if (static_cast<std::uint32_t>(e) == f.edge) return true;
+          break;
+      }
+      cur = nh;
+    }
+    return false;
+  }
+
+  void on_fault_start(const SimEvent& ev) {
+    const std::uint32_t fi = ev.a;
+    const Fault& f = sc_.faults[fi];
+    FaultTruth& truth = truths_[fi];
+    truth.kind = f.kind;
+    truth.start = f.start;
+    truth.end = f.end;
+    std::vector<std::uint32_t> on;
+    for (std::uint32_t i = 0; i < sc_.flows.size(); ++i) {
+      const Flow& flow = sc_.flows[i];
+      const bool endpoint_crash =
+          f.kind == FaultKind::kNodeCrash && (flow.src == f.node || flow.dst == f.node);
+      if (endpoint_crash) {
+        ++truth.excluded_flows;
+      } else if (on_path(flow, f)) {
+        on.push_back(i);
+      }
+    }
+    apply(fi, ev.at);
+    for (std::uint32_t i : on) {
+      if (connected(sc_.flows[i].src, sc_.flows[i].dst)) {
+        truth.covered_flows.push_back(i);
+      } else {
+        ++truth.excluded_flows;
+      }
+    }
+    queue_.push(f.end, kFaultEnd, fi);
+  }
+
+  void apply(std::uint32_t fi, TimePoint now) {
+    const Fault& f = sc_.faults[fi];
+    switch (f.kind) {
+      case FaultKind::kLinkCut:
+        ++edges_[f.edge].down;
+        comp_dirty_ = true;
+        break;
+      case FaultKind::kPartition:
+        for (std::uint32_t e : f.cut_edges) ++edges_[e].down;
+        comp_dirty_ = true;
+        break;
+      case FaultKind::kFlapping:
+        ++edges_[f.edge].down;
+        flap_down_[fi] = true;
+        comp_dirty_ = true;
+        queue_.push(now + sc_.params.fault.flap_period / 2, kFlap, fi);
+        break;
+      case FaultKind::kLossBurst:
+      case FaultKind::kDegradation:
+        edges_[f.edge].loss_faults.push_back(fi);
+        break;
+      case FaultKind::kNodeCrash: {
+        const NodeId v = f.node;
+        if (crashes_[v - 1]++ == 0) {
+          agents_[v - 1].reset();  // all state gone; in-flight packets to it are lost on arrival
+          alive_[v - 1] = false;
+          ++wake_gen_[v - 1];
+          wake_at_[v - 1] = kTimeNever;
+          comp_dirty_ = true;
+        }
+        break;
+      }
+    }
+  }
+
+  void on_fault_end(const SimEvent& ev) {
+    const std::uint32_t fi = ev.a;
+    const Fault& f = sc_.faults[fi];
+    switch (f.kind) {
+      case FaultKind::kLinkCut:
+        --edges_[f.edge].down;
+        comp_dirty_ = true;
+        break;
+      case FaultKind::kPartition:
+        for (std::uint32_t e : f.cut_edges) --edges_[e].down;
+        comp_dirty_ = true;
+        break;
+      case FaultKind::kFlapping:
+        if (flap_down_[fi]) --edges_[f.edge].down;
+        flap_down_[fi] = false;
+        comp_dirty_ = true;
+        break;
+      case FaultKind::kLossBurst:
+      case FaultKind::kDegradation: {
+        auto& v = edges_[f.edge].loss_faults;
+        v.erase(std::find(v.begin(), v.end(), fi));
+        break;
+      }
+      case FaultKind::kNodeCrash: {
+        const NodeId v = f.node;
+        if (--crashes_[v - 1] == 0) {
+          ++epoch_[v - 1];
+          comp_dirty_ = true;
+          boot(v, ev.at);
+        }
+        break;
+      }
+    }
+  }
+
+  void on_flap(const SimEvent& ev) {
+    const std::uint32_t fi = ev.a;
+    const Fault& f = sc_.faults[fi];
+    if (ev.at >= f.end) return;
+    if (flap_down_[fi]) {
+      --edges_[f.edge].down;
+    } else {
+      ++edges_[f.edge].down;
+    }
+    flap_down_[fi] = !flap_down_[fi];
+    comp_dirty_ = true;
+    const TimePoint next = ev.at + sc_.params.fault.flap_period / 2;
+    if (next < f.end) queue_.push(next, kFlap, fi);
+  }
+
+  void on_convergence(const SimEvent& ev) {
+    bool all = true;
+    for (NodeId u = 1; u <= n_ && all; ++u) {
+      all = alive_[u - 1] && agents_[u - 1]->route_count(ev.at) >= n_ - 1;
+    }
+    if (all) {
+      stats_.convergence_s = to_seconds(ev.at);
+      return;
+    }
+    queue_.push(ev.at + opts_.convergence_check, kConvergence);
+  }
+
+  void finish() {
+    ScoringParams sp;
+    sp.horizon = sc_.end() - sp.window;
+    stats_.score = score_run(logs_, truths_, sp);
+    stats_.truths = std::move(truths_);
+    stats_.control_bytes_per_node_s =
+        static_cast<double>(stats_.control_bytes) / static_cast<double>(n_) / to_seconds(sc_.params.duration);
+  }
+
+  static constexpr std::size_t kIpUdpOverhead = 28;
+
+  struct EdgeState {
+    int down = 0;                             // active cuts (link cut, partition, flap-down)
+    std::vector<std::uint32_t> loss_faults;   // active loss bursts and degradations
+  };
+
+  const Scenario& sc_;
+  const Protocol& proto_;
+  const RunOptions& opts_;
+  const std::size_t n_;
+  RunStats stats_;
+  Scheduler queue_;
+  std::vector<std::unique_ptr<Agent>> agents_;
+  std::vector<bool> alive_;
+  std::vector<int> crashes_;
+  std::vector<std::uint32_t> epoch_;
+  std::vector<std::uint32_t> wake_gen_;
+  std::vector<TimePoint> wake_at_;
+  std::vector<EdgeState> edges_;
+  std::vector<LinkDirection> dirs_;
+  std::vector<NodeId> dir_to_;
+  std::vector<PortId> dir_port_;
+  std::vector<std::uint32_t> port_dir_;
+  std::vector<std::vector<std::uint8_t>> pool_;
+  std::vector<std::uint32_t> free_slots_;
+  std::vector<mesh::Output> out_;
+  std::vector<std::uint8_t> payload_;
+  std::vector<FlowLog> logs_;
+  std::vector<std::uint32_t> next_seq_;
+  std::vector<bool> flap_down_;
+  std::vector<FaultTruth> truths_;
+  std::vector<bool> edge_up_;
+  std::vector<NodeId> comp_;
+  bool comp_dirty_ = true;
+};
+
+}  // namespace
+
+std::uint64_t node_seed(std::uint64_t scenario_seed, NodeId id, std::uint32_t epoch) {
+  return mix_seed(mix_seed(scenario_seed, 0x6E6F6465ULL /* "node" */), (static_cast<std::uint64_t>(id) << 32) | epoch);
+}
+
+RunStats run_protocol(const Scenario& scenario, const Protocol& protocol, const RunOptions& options) {
+  const auto t0 = std::chrono::steady_clock::now();  // wall time of the run, reported apart; not part of the model
+  World world(scenario, protocol, options);
+  RunStats stats = world.run();
+  stats.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return stats;
+}
+
+}  // namespace meshloop::sim
