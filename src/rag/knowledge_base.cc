@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <mutex>
+#include <thread>
 #include <unordered_set>
 
 #include "rag/durable_file.h"
@@ -176,6 +177,75 @@ Status KnowledgeBase::add_all(std::vector<Document> docs) {
   for (auto& d : docs) {
     if (auto s = add(std::move(d)); !s.ok()) return s;
   }
+  return Status::Ok();
+}
+
+Status KnowledgeBase::add_bulk(std::vector<Document> docs, int threads) {
+  std::unordered_set<std::string> ids;
+  for (auto& d : docs) {
+    if (d.id.empty()) return Status::InvalidArgument("document id is empty");
+    if (!ids.insert(d.id).second) return Status::InvalidArgument("document id '" + d.id + "' appears twice");
+    if (options_.external_vectors) {
+      if (!d.vector || d.vector->size() != static_cast<std::size_t>(options_.hnsw.dim)) {
+        return Status::InvalidArgument("document '" + d.id + "' needs a vector of " +
+                                       std::to_string(options_.hnsw.dim) + " floats");
+      }
+      if (auto s = normalize_vector(*d.vector); !s.ok()) return Status::InvalidArgument("document '" + d.id + "': " + s.message());
+    } else if (d.vector || d.text.find_first_not_of(" \t\r\n") == std::string::npos) {
+      return Status::InvalidArgument("document '" + d.id + "' needs text and no vector");
+    }
+  }
+  std::unique_lock lock(mu_);
+  for (const auto& d : docs) {
+    if (docs_.count(d.id)) return Status::InvalidArgument("document id '" + d.id + "' already exists");
+  }
+  struct Pending {
+    std::uint64_t chunk_id;
+    std::size_t doc;
+    std::string text;  // what is embedded (title + chunk)
+  };
+  std::vector<Pending> pending;
+  std::vector<std::vector<std::string>> pieces(docs.size());
+  for (std::size_t i = 0; i < docs.size(); ++i) {
+    pieces[i] = options_.external_vectors ? std::vector<std::string>{docs[i].text} : chunk_text(docs[i].text);
+    for (const auto& p : pieces[i]) {
+      std::string t = docs[i].title + "\n" + p;
+      if (!options_.external_vectors) embedder_.observe(t);
+      pending.push_back(Pending{next_chunk_id_++, i, std::move(t)});
+    }
+  }
+  if (auto s = index_->reserve(index_->size() + index_->deleted() + pending.size() + 1); !s.ok()) return s;
+  std::atomic<std::size_t> next{0};
+  std::mutex err_mu;
+  Status first_error;
+  auto work = [&] {
+    for (std::size_t j = next++; j < pending.size(); j = next++) {
+      const auto& p = pending[j];
+      Status s = options_.external_vectors ? index_->add(p.chunk_id, *docs[p.doc].vector)
+                                           : index_->add(p.chunk_id, embedder_.embed(p.text));
+      if (!s.ok()) {
+        std::lock_guard g(err_mu);
+        if (first_error.ok()) first_error = s;
+      }
+    }
+  };
+  std::vector<std::thread> pool;
+  for (int t = 1; t < std::max(threads, 1); ++t) pool.emplace_back(work);
+  work();
+  for (auto& t : pool) t.join();
+  if (!first_error.ok()) return first_error;
+  std::size_t j = 0;
+  for (std::size_t i = 0; i < docs.size(); ++i) {
+    DocRecord rec{docs[i].title, docs[i].meta, {}};
+    for (std::size_t c = 0; c < pieces[i].size(); ++c, ++j) {
+      const auto cid = pending[j].chunk_id;
+      if (!pieces[i][c].empty()) bm25_.add(cid, pending[j].text);
+      chunks_.emplace(cid, ChunkRecord{docs[i].id, static_cast<std::uint32_t>(c), std::move(pieces[i][c])});
+      rec.chunks.push_back(cid);
+    }
+    docs_.emplace(docs[i].id, std::move(rec));
+  }
+  version_.fetch_add(1, std::memory_order_acq_rel);
   return Status::Ok();
 }
 

@@ -113,6 +113,9 @@ class KnowledgeBase {
   Status add(Document doc);
   // Adds many documents; stops at the first failure and returns it (earlier ones stay added).
   Status add_all(std::vector<Document> docs);
+  // Bulk load: validates every document first (nothing is added if one is bad), then embeds and inserts into the
+  // graph on `threads` threads (hnswlib's concurrent insertion). Ids must be new and distinct (InvalidArgument).
+  Status add_bulk(std::vector<Document> docs, int threads);
   // NotFound when no document has this id.
   Status remove(const std::string& doc_id);
   // InvalidArgument for an empty query, k of 0 or above 1000, or a vector missing/mis-sized.

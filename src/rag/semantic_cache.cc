@@ -38,7 +38,7 @@ SemanticCache::SemanticCache(SemanticCacheOptions options) : options_(options) {
 SemanticCache::~SemanticCache() = default;
 
 void SemanticCache::reset_index_locked() {
-  index_ = std::make_unique<HnswIndex>(HnswOptions{options_.dim, 12, 64, std::max<std::size_t>(options_.candidates * 4, 32),
+  index_ = std::make_unique<HnswIndex>(HnswOptions{options_.dim, 8, 48, std::max<std::size_t>(options_.candidates * 2, 16),
                                                    options_.capacity, 42});
   free_.clear();
   for (std::size_t i = options_.capacity; i-- > 0;) free_.push_back(static_cast<std::uint32_t>(i));
@@ -96,7 +96,7 @@ std::optional<SemanticCache::Found> SemanticCache::get(const CacheKey& key, std:
     ++stats_.misses;
     return std::nullopt;
   }
-  const std::uint64_t group = fnv1a64(key.signature, key.params);
+  const std::uint64_t group = options_.meaning_guard ? fnv1a64(key.signature, key.params) : key.params;
   auto r = index_->search(key_vector(key, group), options_.candidates);
   if (!r.ok()) {
     ++stats_.misses;
@@ -135,7 +135,7 @@ void SemanticCache::put(const CacheKey& key, const std::string& query, std::vect
   if (kb_version < kb_version_) return;  // computed against an older knowledge base
   check_version_locked(kb_version);
   if (key.embedding.size() != static_cast<std::size_t>(options_.dim)) return;
-  const std::uint64_t group = fnv1a64(key.signature, key.params);
+  const std::uint64_t group = options_.meaning_guard ? fnv1a64(key.signature, key.params) : key.params;
   const auto kv = key_vector(key, group);
   // The same question again (similarity ~1 within the group) refreshes its entry instead of adding a twin.
   if (auto r = index_->search(kv, 1); r.ok() && !r->empty()) {
@@ -206,6 +206,7 @@ Result<CachedRetriever::Retrieval> CachedRetriever::retrieve(const Query& q) con
       out.hits = std::move(hits).value();
       out.cache_hit = true;
       out.cache_similarity = found->similarity;
+      out.cached_query = std::move(found->cached_query);
       return out;
     }
     // The knowledge base changed between the version check and now: answer fresh.

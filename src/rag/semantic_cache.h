@@ -30,6 +30,7 @@ struct SemanticCacheOptions {
   float similarity_threshold = 0.80f;
   Duration ttl = seconds(3600);
   std::size_t candidates = 8;  // graph neighbours checked per lookup
+  bool meaning_guard = true;   // false only to measure what the guard prevents (benchmark ablation)
 };
 
 struct SemanticCacheStats {
@@ -110,6 +111,7 @@ class CachedRetriever {
     std::vector<QueryHit> hits;
     bool cache_hit = false;
     float cache_similarity = 0;
+    std::string cached_query;  // on a hit: the query whose results were reused
   };
   Result<Retrieval> retrieve(const Query& q) const;
 

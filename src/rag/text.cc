@@ -109,7 +109,8 @@ const std::unordered_map<std::string_view, std::string_view>& polarity_classes()
       {"success", "ok"}, {"succeeded", "ok"}, {"successful", "ok"}, {"healthy", "ok"},
       {"failure", "fail"}, {"failed", "fail"}, {"fails", "fail"}, {"failing", "fail"}, {"unhealthy", "fail"},
       {"reachable", "reach"}, {"unreachable", "noreach"}, {"connected", "reach"}, {"disconnected", "noreach"},
-      {"src", "src"}, {"source", "src"}, {"dst", "dst"}, {"destination", "dst"},
+      {"avoid", "avoid"}, {"avoids", "avoid"}, {"avoiding", "avoid"}, {"bypass", "avoid"}, {"exclude", "avoid"},
+      {"excluding", "avoid"}, {"src", "src"}, {"source", "src"}, {"dst", "dst"}, {"destination", "dst"},
   };
   return k;
 }
