@@ -1,0 +1,140 @@
+// `meshloop sim`: run protocols on a simulated mesh with injected faults and score them against the ground truth.
+// Parameters: scenario YAML (--scenario or --config) < MESHLOOP_SIM_* environment < flags; see docs/simulator.md.
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cli/commands.h"
+#include "cli/options.h"
+#include "sim/report.h"
+#include "sim/scenario.h"
+#include "sim/world.h"
+#ifdef MESHLOOP_SIM_HAVE_MESHLOOP_AGENT
+#include "sim/meshloop_agent.h"
+#endif
+
+namespace meshloop::cli {
+namespace {
+
+struct SimArgs {
+  std::string scenario;
+  std::string report;
+  bool quiet = false;
+};
+
+// The protocols `meshloop sim` can run, by name. The baseline adds itself here.
+Result<sim::Protocol> make_protocol(const std::string& name, const sim::ScenarioParams& p) {
+#ifdef MESHLOOP_SIM_HAVE_MESHLOOP_AGENT
+  if (name == "meshloop") {
+    mesh::NodeConfig config;
+    config.hello_interval = p.hello_interval;
+    config.dead_multiplier = p.dead_multiplier;
+    return sim::meshloop_protocol(config);
+  }
+#else
+  (void)p;
+#endif
+  return Status::InvalidArgument("unknown protocol '" + name + "' (available: meshloop)");
+}
+
+// The scenario file is the bottom layer; LayeredOptions supplies --config, env and flags above it.
+Result<Config> resolve(const LayeredOptions& layered, const SimArgs& args) {
+  auto top = layered.resolve();
+  if (!top.ok() || args.scenario.empty()) return top;
+  auto base = Config::from_yaml_file(args.scenario);
+  if (!base.ok()) return base.status();
+  std::vector<std::string> known;
+  for (const auto& k : sim::scenario_keys()) known.emplace_back(k.key);
+  if (Status s = base->check_known(known); !s.ok()) return s;
+  for (const std::string& key : top->keys()) {
+    const char* env = std::getenv(Config::env_name(key).c_str());
+    base->set(key, *top->get(key), env != nullptr ? "env " + Config::env_name(key) : "flag or --config");
+  }
+  return base;
+}
+
+class ProgressBar {
+ public:
+  explicit ProgressBar(std::string label) : label_(std::move(label)), enabled_(isatty(STDERR_FILENO) == 1) {}
+  void update(double fraction) {
+    if (!enabled_) return;
+    const int pct = static_cast<int>(fraction * 100.0);
+    if (pct == last_) return;
+    last_ = pct;
+    const int width = 40, filled = pct * width / 100;
+    std::fprintf(stderr, "\r%-10s [%s%s] %3d%%", label_.c_str(), std::string(static_cast<std::size_t>(filled), '#').c_str(),
+                 std::string(static_cast<std::size_t>(width - filled), '.').c_str(), pct);
+    if (pct >= 100) std::fprintf(stderr, "\n");
+    std::fflush(stderr);
+  }
+
+ private:
+  std::string label_;
+  bool enabled_;
+  int last_ = -1;
+};
+
+int run_sim(const LayeredOptions& layered, const SimArgs& args) {
+  auto config = resolve(layered, args);
+  if (!config.ok()) {
+    std::cerr << "meshloop sim: " << config.status().message() << "\n";
+    return 2;
+  }
+  auto params = sim::params_from_config(*config);
+  if (!params.ok()) {
+    std::cerr << "meshloop sim: " << params.status().message() << "\n";
+    return 2;
+  }
+  std::vector<sim::Protocol> protocols;
+  for (const auto& name : params->protocols) {
+    auto proto = make_protocol(name, *params);
+    if (!proto.ok()) {
+      std::cerr << "meshloop sim: " << proto.status().message() << "\n";
+      return 2;
+    }
+    protocols.push_back(std::move(proto).value());
+  }
+  auto scenario = sim::build_scenario(*params);
+  if (!scenario.ok()) {
+    std::cerr << "meshloop sim: " << scenario.status().message() << "\n";
+    return 2;
+  }
+  std::vector<sim::RunStats> runs;
+  for (const auto& proto : protocols) {
+    ProgressBar bar(proto.name);
+    sim::RunOptions opts;
+    if (!args.quiet) opts.progress = [&bar](double f) { bar.update(f); };
+    runs.push_back(sim::run_protocol(*scenario, proto, opts));
+  }
+  std::cout << sim::report_table(*scenario, runs);
+  if (!args.report.empty()) {
+    std::ofstream out(args.report);
+    out << sim::report_json(*scenario, runs).dump(2) << "\n";
+    if (!out) {
+      std::cerr << "meshloop sim: cannot write report '" << args.report << "'\n";
+      return 1;
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+
+void add_sim_command(CLI::App& app) {
+  auto* cmd = app.add_subcommand("sim", "Simulate a mesh with injected faults and score the protocols against ground truth");
+  auto layered = std::make_shared<LayeredOptions>(*cmd);
+  auto args = std::make_shared<SimArgs>();
+  for (const auto& k : sim::scenario_keys()) layered->add(k.key, k.flag, k.help, k.default_text);
+  cmd->add_option("--scenario", args->scenario, "Scenario YAML file (keys under 'sim:'); env and flags override it");
+  cmd->add_option("--report", args->report, "Write the JSON report to FILE");
+  cmd->add_flag("--quiet", args->quiet, "No progress bar");
+  cmd->callback([layered, args] { exit_code() = run_sim(*layered, *args); });
+}
+
+}  // namespace meshloop::cli
