@@ -1,6 +1,7 @@
 #include "api/server.h"
 
 #include <httplib.h>
+#include <sys/socket.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -126,6 +127,12 @@ Status Server::start() {
   http.set_read_timeout(options_.read_timeout.count(), 0);
   http.set_write_timeout(options_.write_timeout.count(), 0);
   http.set_keep_alive_max_count(100);
+  // httplib's default also sets SO_REUSEPORT, which lets a second process bind the same port and silently share
+  // (steal) its connections: two nodes configured with one HTTP port must fail loudly instead.
+  http.set_socket_options([](int sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
   auto handle = [this](const httplib::Request& req, httplib::Response& res) {
     const auto started = std::chrono::steady_clock::now();
     Request r;
