@@ -159,7 +159,7 @@ struct Node::Impl {
   }
 
   void arm_retransmit(TimePoint now) {
-    if (next_retransmit == kTimeNever) next_retransmit = now + config.retransmit_interval;
+    if (next_retransmit == kTimeNever) next_retransmit = now + retransmit_backoff;
   }
 
   void on_lsa_update(PortId port, const LsaUpdate& update, TimePoint now) {
@@ -216,6 +216,7 @@ struct Node::Impl {
   void retransmit(TimePoint now) {
     next_retransmit = kTimeNever;
     bool pending = false;
+    bool resent = false;
     for (auto& [port, f] : floods) {
       const Neighbour* n = neighbours.by_port(port);
       if (!n || n->state != NeighbourState::kUp) {
@@ -230,15 +231,22 @@ struct Node::Impl {
         }
         f.to_send.push_back(it->first);
         ++counters.retransmissions;
+        resent = true;
         ++it;
       }
       pending = pending || !f.unacked.empty();
     }
-    if (pending) next_retransmit = now + config.retransmit_interval;
+    // Back off while retransmissions go unanswered: under congestion, resending everything every 250 ms feeds the
+    // very queues that are dropping it. Any round with nothing to resend resets the interval.
+    retransmit_backoff = resent ? std::min(retransmit_backoff * 2, config.retransmit_interval * 8)
+                                : config.retransmit_interval;
+    if (pending) next_retransmit = now + retransmit_backoff;
+    flush_at = std::min(flush_at, now);
   }
 
   // Sends queued LSAs and acks, bundled up to the packet size.
   void flush_floods() {
+    flush_at = kTimeNever;
     for (auto& [port, f] : floods) {
       if (!f.to_send.empty()) {
         std::sort(f.to_send.begin(), f.to_send.end());
@@ -399,11 +407,23 @@ struct Node::Impl {
   }
 
   // --- bookkeeping -------------------------------------------------------------------------------------------
-  // Runs at the end of every input: re-originate once for all changes, schedule SPF, send queued floods.
+  // Runs at the end of every input: re-originate (at most once per lsa_min_interval: changes coalesce), schedule
+  // SPF, and schedule the flush of queued floods and acks (batched over flood_delay into fewer packets).
   void settle(TimePoint now) {
-    if (own_dirty) originate(now);
+    if (own_dirty) {
+      if (!originated || now >= last_origination + config.lsa_min_interval) {
+        originate(now);
+        originated = true;
+        last_origination = now;
+        originate_at = kTimeNever;
+      } else {
+        originate_at = last_origination + config.lsa_min_interval;
+      }
+    }
     if (spf_needed) schedule_spf(now);
-    flush_floods();
+    bool queued = false;
+    for (const auto& [port, f] : floods) queued = queued || !f.to_send.empty() || !f.to_ack.empty();
+    if (queued && flush_at == kTimeNever) flush_at = now + config.flood_delay;
   }
 
   NodeConfig config;
@@ -426,6 +446,11 @@ struct Node::Impl {
   TimePoint next_refresh = kTimeNever;
   TimePoint next_retransmit = kTimeNever;
   TimePoint next_age_check = kTimeZero;
+  TimePoint flush_at = kTimeNever;      // queued floods and acks go out then
+  TimePoint originate_at = kTimeNever;  // a deferred origination (lsa_min_interval)
+  TimePoint last_origination{};
+  bool originated = false;
+  Duration retransmit_backoff = config.retransmit_interval;
 
   TimePoint spf_at = kTimeNever;
   TimePoint last_spf{};
@@ -533,10 +558,8 @@ void Node::tick(TimePoint now) {
   if (now >= m.next_refresh) m.own_dirty = true;
   if (now >= m.next_retransmit) m.retransmit(now);
   m.settle(now);
-  if (now >= m.spf_at) {
-    m.run_spf(now);
-    m.flush_floods();
-  }
+  if (now >= m.spf_at) m.run_spf(now);
+  if (now >= m.flush_at) m.flush_floods();
 }
 
 void Node::apply(const Command& command, TimePoint now) {
@@ -572,10 +595,8 @@ void Node::drain_outputs(std::vector<Output>& out) {
 
 TimePoint Node::next_deadline() const {
   const Impl& m = *impl_;
-  TimePoint t = std::min({m.next_hello, m.neighbours.next_expiry(), m.next_refresh, m.next_retransmit,
-                          m.next_age_check, m.spf_at});
-  if (m.own_dirty) t = kTimeZero;
-  return t;
+  return std::min({m.next_hello, m.neighbours.next_expiry(), m.next_refresh, m.next_retransmit, m.next_age_check,
+                   m.spf_at, m.flush_at, m.originate_at});
 }
 
 Telemetry Node::telemetry(TimePoint now) const {

@@ -31,7 +31,9 @@ struct NodeConfig {
   int dead_multiplier = 3;                   // a neighbour is down after this many silent hello intervals
   Duration lsa_refresh = seconds(30);        // re-originate our LSA this often even when nothing changed
   Duration lsa_max_age = seconds(95);        // forget an LSA not refreshed within this (> 3 refreshes)
-  Duration retransmit_interval = milliseconds(250);  // resend unacknowledged LSAs
+  Duration retransmit_interval = milliseconds(250);  // resend unacknowledged LSAs; backs off to 8x while unanswered
+  Duration lsa_min_interval = milliseconds(200);     // originate our LSA at most this often (changes coalesce)
+  Duration flood_delay = milliseconds(10);           // batch floods and acks this long into fewer packets
   Duration spf_initial_delay = milliseconds(5);      // SPF throttling (OSPF style): first run after this,
   Duration spf_hold = milliseconds(50);              // then at least this apart, doubling under churn
   Duration spf_max_hold = seconds(2);                //   up to this
