@@ -96,6 +96,10 @@ json protocol_json(const Scenario& sc, const RunStats& run) {
   }
   json events = json::object();
   for (const auto& [k, v] : run.agent_events) events[k] = v;
+  json loss_runs = json::array();
+  for (const auto& lr : s.longest_loss_runs) {
+    loss_runs.push_back(json{{"flow", lr.flow}, {"start_s", lr.start_s}, {"packets", lr.packets}});
+  }
   return json{
       {"pdr", s.pdr},
       {"packets", json{{"sent", s.sent},
@@ -123,6 +127,8 @@ json protocol_json(const Scenario& sc, const RunStats& run) {
                       {"node_down", run.lost_node_down}}},
       {"convergence_s", run.convergence_s ? json(*run.convergence_s) : json(nullptr)},
       {"agent_events", events},
+      {"lost_outside_faults", s.lost_outside_faults},
+      {"longest_loss_runs", loss_runs},
       {"events", run.events},
       {"faults", faults},
   };
@@ -179,6 +185,7 @@ std::string report_table(const Scenario& sc, const std::vector<RunStats>& runs) 
   row("faults breaking flows / total", [](const RunStats& r) {
     return fmt::format("{}/{} ({} flows)", r.score.faults_breaking_flows, r.score.faults, r.score.broken_flows);
   });
+  row("lost packets no fault explains", [](const RunStats& r) { return std::to_string(r.score.lost_outside_faults); });
   row("unrecovered faults", [](const RunStats& r) { return std::to_string(r.score.unrecovered_faults); });
   row("unrecovered by routing (healed 1st)", [](const RunStats& r) { return std::to_string(r.score.unrecovered_by_routing); });
   row("control bytes/node/s", [](const RunStats& r) { return fmt::format("{:.1f}", r.control_bytes_per_node_s); });

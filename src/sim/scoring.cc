@@ -195,6 +195,33 @@ Score score_run(const std::vector<FlowLog>& flows, const std::vector<FaultTruth>
       by_kind[fault_kind_name(f.kind)].push_back(worst);
     }
   }
+  // Diagnostics for losses that no fault explains (e.g. transient loops or black holes after a heal).
+  const std::int64_t after_heal = seconds(5).count();
+  std::vector<Score::LossRun> runs;
+  for (std::uint32_t flow = 0; flow < flows.size(); ++flow) {
+    const auto& pk = flows[flow].packets;
+    std::optional<Score::LossRun> cur;
+    for (std::size_t i = 0; i <= pk.size(); ++i) {
+      const bool scored = i < pk.size() && pk[i].connected && pk[i].sent_us < horizon;
+      if (scored && !pk[i].delivered()) {
+        bool explained = false;
+        for (std::uint32_t fi : covering[flow]) {
+          explained = explained || (faults[fi].start.time_since_epoch().count() <= pk[i].sent_us &&
+                                    pk[i].sent_us < faults[fi].end.time_since_epoch().count() + after_heal);
+        }
+        if (!explained) ++sc.lost_outside_faults;
+        if (!cur) cur = Score::LossRun{flow, static_cast<double>(pk[i].sent_us) / 1e6, 0};
+        ++cur->packets;
+      } else if (scored || i == pk.size()) {
+        if (cur) runs.push_back(*cur);
+        cur.reset();
+      }
+    }
+  }
+  std::stable_sort(runs.begin(), runs.end(),
+                   [](const Score::LossRun& a, const Score::LossRun& b) { return a.packets > b.packets; });
+  if (runs.size() > 10) runs.resize(10);
+  sc.longest_loss_runs = std::move(runs);
   sc.mttr_s = summarize(std::move(all_mttr));
   for (auto& [kind, values] : by_kind) sc.mttr_by_kind[kind] = summarize(std::move(values));
   return sc;

@@ -142,3 +142,20 @@ TEST(Summarize, UsesNearestRankPercentiles) {
 
 }  // namespace
 }  // namespace meshloop::sim
+
+namespace meshloop::sim {
+namespace {
+
+TEST(Scoring, CountsLossesNoFaultExplainsAndTheLongestLossRuns) {
+  // Lost 10.0-10.5 (during a covering fault) and 40.0-40.3 (no fault near).
+  std::vector<FlowLog> logs{make_log(60, [](double t) { return (t >= 10.0 && t < 10.45) || (t >= 40.0 && t < 40.25); })};
+  const Score s = score_run(logs, {fault(FaultKind::kLinkCut, 9.9, 20.0, {0})}, params(60));
+  EXPECT_EQ(s.lost_outside_faults, 3u);
+  ASSERT_EQ(s.longest_loss_runs.size(), 2u);
+  EXPECT_EQ(s.longest_loss_runs[0].packets, 5u);
+  EXPECT_DOUBLE_EQ(s.longest_loss_runs[0].start_s, 10.0);
+  EXPECT_EQ(s.longest_loss_runs[1].packets, 3u);
+}
+
+}  // namespace
+}  // namespace meshloop::sim
