@@ -38,7 +38,7 @@ struct BenchOptions {
   std::size_t stream = 4000;
   double zipf_s = 1.0;
   std::size_t cache_capacity = 1000;
-  float cache_threshold = 0.80f;
+  float cache_threshold = 0.90f;
   std::size_t lookup_entries = 10000;
   std::size_t confusable = 90;
   std::string runbook_dir;  // empty: default_runbook_dir()

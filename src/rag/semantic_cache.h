@@ -27,7 +27,7 @@ namespace meshloop::rag {
 struct SemanticCacheOptions {
   int dim = 384;
   std::size_t capacity = 1000;
-  float similarity_threshold = 0.80f;
+  float similarity_threshold = 0.90f;  // 0.80 let a third of paraphrase hits change the top-1
   Duration ttl = seconds(3600);
   std::size_t candidates = 8;  // graph neighbours checked per lookup
   bool meaning_guard = true;   // false only to measure what the guard prevents (benchmark ablation)
