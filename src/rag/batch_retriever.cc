@@ -90,11 +90,13 @@ void BatchRetriever::worker(std::size_t index) {
       if (now > task.deadline) result = Status::DeadlineExceeded("query finished after its deadline");
     }
     const bool late = !result.ok() && result.status().code() == StatusCode::kDeadlineExceeded;
-    task.promise.set_value(std::move(result));
-
     lock.lock();
     ++stats_.completed;
     if (late) ++stats_.deadline_exceeded;
+    lock.unlock();
+    task.promise.set_value(std::move(result));  // after the counters: a caller that saw its result sees them
+
+    lock.lock();
     if (options_.adaptive && now - interval_start_ >= options_.adapt_interval) adapt_locked(now);
   }
 }

@@ -51,21 +51,31 @@ TEST(BatchRetriever, ReturnsResultsInInputOrder) {
 }
 
 TEST(BatchRetriever, QueriesPastTheirDeadlineFailWithDeadlineExceeded) {
-  // A simulated clock: each retrieval advances it by 10 ms; the deadline is 25 ms after submission.
+  // A simulated clock: each retrieval advances it by 10 ms; the deadline is 25 ms after submission. The first
+  // retrieval waits at a gate until all six are queued, so every submission happens at t = 0.
   std::atomic<std::int64_t> now_us{0};
+  std::atomic<bool> gate{false};
   BatchOptions o;
   o.min_workers = o.max_workers = 1;
   o.adaptive = false;
+  o.queue_capacity = 8;
   auto slow = [&](const Query& q) -> Result<std::vector<QueryHit>> {
+    while (!gate) std::this_thread::yield();
     now_us += 10000;
     QueryHit h;
     h.doc_id = q.text;
     return std::vector<QueryHit>{h};
   };
   BatchRetriever br(slow, o, [&] { return at(microseconds(now_us.load())); });
-  auto rs = br.retrieve_all(queries(6), milliseconds(25));
-  ASSERT_EQ(rs.size(), 6u);
-  // All were submitted at t=0 (the clock only moves inside retrievals, and the queue holds them all):
+  std::vector<std::future<Result<std::vector<QueryHit>>>> futures;
+  for (const auto& q : queries(6)) {
+    auto f = br.try_submit(q, milliseconds(25));
+    ASSERT_TRUE(f.ok());
+    futures.push_back(std::move(f).value());
+  }
+  gate = true;
+  std::vector<Result<std::vector<QueryHit>>> rs;
+  for (auto& f : futures) rs.push_back(f.get());
   // q0 ends at 10 ms, q1 at 20 ms, q2 would end at 30 ms > 25 ms, the rest start after the deadline.
   EXPECT_TRUE(rs[0].ok());
   EXPECT_TRUE(rs[1].ok());
