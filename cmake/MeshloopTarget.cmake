@@ -36,7 +36,8 @@ function(meshloop_test name)
     set(ARG_TIMEOUT 120)
   endif()
   include(GoogleTest)
-  gtest_discover_tests(${name} PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT}
+  # Test names carry their binary ("mesh_node_tests.NodeTest.X"), so `ctest -R rag` selects a module's tests.
+  gtest_discover_tests(${name} TEST_PREFIX "${name}." PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT}
                        ENVIRONMENT "MESHLOOP_BIN=$<TARGET_FILE:meshloop>;MESHLOOP_SOURCE_DIR=${PROJECT_SOURCE_DIR}"
                        DISCOVERY_TIMEOUT 30)
 endfunction()
