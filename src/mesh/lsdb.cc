@@ -1,11 +1,16 @@
 #include "mesh/lsdb.h"
 
+#include <algorithm>
+
 namespace meshloop::mesh {
 
 Lsdb::Verdict Lsdb::consider(const Lsa& lsa, TimePoint now) {
   auto it = entries_.find(lsa.origin);
   if (it == entries_.end() || it->second.lsa.seq < lsa.seq) {
-    entries_[lsa.origin] = Entry{lsa, now};
+    Entry& e = entries_[lsa.origin] = Entry{lsa, now};
+    // Links are kept sorted by neighbour (routing looks them up by binary search), whatever order the sender used.
+    std::sort(e.lsa.links.begin(), e.lsa.links.end(),
+              [](const LinkAdvert& a, const LinkAdvert& b) { return a.neighbour < b.neighbour; });
     ++version_;
     return Verdict::kNewer;
   }
