@@ -45,7 +45,10 @@ struct Node::Impl {
 
   void send(PortId port, const Packet& packet, bool control) {
     auto bytes = encode(packet, key);
-    if (!bytes.ok()) return;  // callers size bundles to fit; an oversized packet is a bug, not a network condition
+    if (!bytes.ok()) {  // callers size bundles to fit: a failure here is our bug, so count it where operators look
+      ++counters.encode_failures;
+      return;
+    }
     const std::size_t n = bytes->size();
     ++counters.tx_packets;
     counters.tx_bytes += n;

@@ -134,6 +134,7 @@ struct Counters {
   std::uint64_t data_originated = 0, data_delivered = 0, data_forwarded = 0;
   std::uint64_t dropped_no_route = 0, dropped_ttl = 0;
   std::uint64_t failovers = 0, spf_runs = 0, lsas_originated = 0, lsas_received = 0, retransmissions = 0;
+  std::uint64_t encode_failures = 0;  // packets we could not encode: always a bug, never the network
 };
 
 struct Telemetry {
