@@ -1,7 +1,5 @@
 // meshloop: one binary, one subcommand per job. Exceptions stop here: they only come from start-up parsing, and
 // become a clear message and a non-zero exit.
-#include <spdlog/spdlog.h>
-
 #include <exception>
 #include <iostream>
 
@@ -12,24 +10,11 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", "meshloop " MESHLOOP_CLI_VERSION);
   meshloop::cli::add_version_command(app);
-#ifdef MESHLOOP_HAVE_NODE_COMMAND
   meshloop::cli::add_node_command(app);
-#endif
-#ifdef MESHLOOP_HAVE_SIM_COMMAND
   meshloop::cli::add_sim_command(app);
-#endif
-#ifdef MESHLOOP_HAVE_DEMO_COMMAND
   meshloop::cli::add_demo_command(app);
-#endif
-#ifdef MESHLOOP_HAVE_KB_COMMAND
   meshloop::cli::add_kb_command(app);
-#endif
-#ifdef MESHLOOP_HAVE_METRICS_COMMAND
   meshloop::cli::add_metrics_command(app);
-#endif
-#ifdef MESHLOOP_HAVE_TRAIN_COMMAND
-  meshloop::cli::add_train_command(app);
-#endif
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
