@@ -1,0 +1,157 @@
+#include "ml/graphsage.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "core/rng.h"
+#include "ml/graphsage_math.h"
+#include "ml/synthetic.h"
+#include "ml/train.h"
+
+namespace meshloop::ml {
+namespace {
+
+using detail::Mat;
+
+TEST(GraphSageGradient, MatchesCentralFiniteDifferencesForEveryParameter) {
+  Rng rng(7);
+  Graph g = random_mesh(9, 3.5, rng);
+  const auto n = static_cast<Eigen::Index>(g.num_nodes()), m = static_cast<Eigen::Index>(g.num_edges());
+  // Add an isolated node: its aggregations are empty and must contribute nothing.
+  g.offsets.push_back(g.offsets.back());
+  Mat<double> x(n + 1, static_cast<Eigen::Index>(kNodeFeatureCount)), xe(m, static_cast<Eigen::Index>(kEdgeFeatureCount));
+  for (Eigen::Index i = 0; i < x.size(); ++i) x.data()[i] = rng.normal(0, 1);
+  for (Eigen::Index i = 0; i < xe.size(); ++i) xe.data()[i] = rng.normal(0, 1);
+  const std::vector<std::int32_t> sources = g.sources();
+
+  const auto layout = detail::Layout::of(kNodeFeatureCount, kEdgeFeatureCount, 6, 4);
+  std::vector<double> params(layout.size);
+  for (double& p : params) p = rng.normal(0, 0.5);
+  std::vector<double> node_y(static_cast<std::size_t>(n + 1)), node_w(node_y.size()), edge_y(static_cast<std::size_t>(m)),
+      edge_w(edge_y.size());
+  for (std::size_t i = 0; i < node_y.size(); ++i) {
+    node_y[i] = rng.bernoulli(0.3) ? 1 : 0;
+    node_w[i] = i == 2 ? 0.0 : rng.uniform() + 0.1;  // one unlabelled node
+  }
+  for (std::size_t i = 0; i < edge_y.size(); ++i) {
+    edge_y[i] = rng.bernoulli(0.3) ? 1 : 0;
+    edge_w[i] = rng.uniform() + 0.1;
+  }
+  detail::Inputs<double> in{&x, &xe, g.offsets, g.targets, sources};
+  std::vector<double> grad(layout.size), scratch(layout.size);
+  detail::loss_and_gradient<double>(layout, params.data(), in, node_y, node_w, edge_y, edge_w, grad.data());
+
+  const double eps = 1e-6;
+  double worst = 0;
+  std::size_t worst_at = 0;
+  for (std::size_t k = 0; k < params.size(); ++k) {
+    const double saved = params[k];
+    params[k] = saved + eps;
+    const double up = detail::loss_and_gradient<double>(layout, params.data(), in, node_y, node_w, edge_y, edge_w,
+                                                        scratch.data());
+    params[k] = saved - eps;
+    const double down = detail::loss_and_gradient<double>(layout, params.data(), in, node_y, node_w, edge_y, edge_w,
+                                                          scratch.data());
+    params[k] = saved;
+    const double numeric = (up - down) / (2 * eps);
+    const double err = std::abs(numeric - grad[k]) / std::max(1e-4, std::abs(numeric) + std::abs(grad[k]));
+    if (err > worst) {
+      worst = err;
+      worst_at = k;
+    }
+  }
+  EXPECT_LT(worst, 1e-5) << "parameter " << worst_at << " of " << params.size();
+  // The check is only meaningful if the gradient is not trivially zero.
+  double norm = 0;
+  for (double gk : grad) norm += gk * gk;
+  EXPECT_GT(norm, 1e-6);
+}
+
+TEST(GraphSage, ScoresEveryNodeAndEdgeWithProbabilities) {
+  Rng rng(3);
+  const LabelledWindow w = synthetic_window(SyntheticConfig{}, rng);
+  const GraphSage model = GraphSage::initialise({}, Normaliser::identity(), 11);
+  const Scores s = model.score(w.graph);
+  ASSERT_EQ(s.node.size(), w.graph.num_nodes());
+  ASSERT_EQ(s.edge.size(), w.graph.num_edges());
+  for (float p : s.node) EXPECT_TRUE(p >= 0 && p <= 1);
+  for (float p : s.edge) EXPECT_TRUE(p >= 0 && p <= 1);
+}
+
+TEST(GraphSage, FromParametersRefusesAWrongCount) {
+  const auto r = GraphSage::from_parameters({64, 32}, Normaliser::identity(), std::vector<float>(10));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(r.status().message().find("needs"), std::string::npos);
+}
+
+TEST(Normaliser, FitsMeanAndSpreadAndMapsMissingValuesToTheMean) {
+  Rng rng(5);
+  SyntheticConfig healthy;
+  healthy.node_fault_probability = 0;
+  healthy.link_fault_probability = 0;
+  LabelledWindow w = synthetic_window(healthy, rng);
+  w.graph.node_features(0, 0) = std::nanf("");
+  const Graph* graphs[] = {&w.graph};
+  const Normaliser norm = Normaliser::fit(graphs);
+  FeatureMatrix x, xe;
+  norm.apply(w.graph, x, xe);
+  EXPECT_EQ(x(0, 0), 0.0f);
+  // Up is 1 everywhere: no spread, scale 1, normalised to 0.
+  EXPECT_EQ(norm.edge_scale[index(EdgeFeature::kUp)], 1.0f);
+  const Eigen::VectorXf col_mean = x.colwise().mean();
+  for (Eigen::Index c = 0; c < col_mean.size(); ++c) EXPECT_NEAR(col_mean(c), 0.0f, 0.2f) << "column " << c;
+}
+
+std::vector<LabelledWindow> windows(std::size_t count, std::uint64_t seed) {
+  Rng rng(seed);
+  std::vector<LabelledWindow> out;
+  for (std::size_t i = 0; i < count; ++i) out.push_back(synthetic_window(SyntheticConfig{}, rng));
+  return out;
+}
+
+TEST(GraphSageTraining, SameSeedSameBytesOtherSeedOtherBytes) {
+  const auto data = windows(6, 1);
+  TrainConfig config;
+  config.shape = {16, 8};
+  config.epochs = 3;
+  config.seed = 42;
+  const auto a = train(data, config), b = train(data, config);
+  config.seed = 43;
+  const auto c = train(data, config);
+  ASSERT_TRUE(a.ok() && b.ok() && c.ok());
+  const auto pa = a->model.parameters(), pb = b->model.parameters(), pc = c->model.parameters();
+  ASSERT_EQ(pa.size(), pb.size());
+  EXPECT_EQ(std::memcmp(pa.data(), pb.data(), pa.size_bytes()), 0);
+  EXPECT_NE(std::memcmp(pa.data(), pc.data(), pa.size_bytes()), 0);
+}
+
+TEST(GraphSageTraining, LearnsPlantedFaultsAndGeneralisesToHeldOutWindows) {
+  const auto train_set = windows(40, 100), test_set = windows(20, 200);
+  TrainConfig config;
+  config.shape = {32, 16};
+  config.epochs = 25;
+  config.learning_rate = 1e-2f;
+  const auto trained = train(train_set, config);
+  ASSERT_TRUE(trained.ok()) << trained.status().to_string();
+  const auto& loss = trained->report.epoch_loss;
+  EXPECT_LT(loss.back(), 0.25 * loss.front());
+  const Evaluation ev = evaluate(trained->model, test_set);
+  EXPECT_GT(ev.node.f1(), 0.9) << "node tp " << ev.node.tp << " fp " << ev.node.fp << " fn " << ev.node.fn;
+  EXPECT_GT(ev.edge.f1(), 0.9) << "edge tp " << ev.edge.tp << " fp " << ev.edge.fp << " fn " << ev.edge.fn;
+}
+
+TEST(GraphSageTraining, RefusesLabelsOfTheWrongSize) {
+  auto data = windows(1, 9);
+  data[0].edge_labels.pop_back();
+  const auto r = train(data, TrainConfig{});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(r.status().message().find("window 0"), std::string::npos) << r.status().message();
+}
+
+}  // namespace
+}  // namespace meshloop::ml
