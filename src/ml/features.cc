@@ -1,6 +1,9 @@
 #include "ml/features.h"
 
+#include <algorithm>
+#include <bit>
 #include <cmath>
+#include <cstdint>
 
 namespace meshloop::ml {
 
@@ -37,8 +40,7 @@ float transform_value(Transform t, float x) {
     case Transform::kIdentity:
       return x;
     case Transform::kLog1p:
-      // Negative inputs are measurement noise around 0 for these non-negative quantities.
-      return std::isnan(x) ? x : std::log1p(std::max(x, 0.0f));
+      return fast_log1p(x);
   }
   return x;
 }
