@@ -4,39 +4,79 @@
 
 namespace meshloop::mesh {
 
-Lsdb::Verdict Lsdb::consider(const Lsa& lsa, TimePoint now) {
-  auto it = entries_.find(lsa.origin);
-  if (it == entries_.end() || it->second.lsa.seq < lsa.seq) {
-    Entry& e = entries_[lsa.origin] = Entry{lsa, now};
-    // Links are kept sorted by neighbour (routing looks them up by binary search), whatever order the sender used.
-    std::sort(e.lsa.links.begin(), e.lsa.links.end(),
-              [](const LinkAdvert& a, const LinkAdvert& b) { return a.neighbour < b.neighbour; });
-    ++version_;
-    return Verdict::kNewer;
-  }
-  return it->second.lsa.seq == lsa.seq ? Verdict::kSame : Verdict::kOlder;
+std::size_t Lsdb::cell_of(NodeId origin) const {
+  const std::size_t mask = index_.size() - 1;
+  std::size_t h = (static_cast<std::uint64_t>(origin) * 0x9E3779B97F4A7C15ull) >> 32 & mask;
+  while (index_[h].origin != kNoNode && index_[h].origin != origin) h = (h + 1) & mask;
+  return h;
 }
 
-void Lsdb::install_own(const Lsa& lsa, TimePoint now) {
-  entries_[lsa.origin] = Entry{lsa, now};
+void Lsdb::grow() {
+  std::vector<Cell> old = std::move(index_);
+  index_.assign(old.size() * 2, Cell{});
+  for (const Cell& c : old) {
+    if (c.origin != kNoNode) index_[cell_of(c.origin)] = c;
+  }
+}
+
+LsdbSlot Lsdb::slot_of(NodeId origin) const { return index_[cell_of(origin)].slot; }
+
+Lsdb::Slot& Lsdb::slot_for(NodeId origin) {
+  std::size_t c = cell_of(origin);
+  if (index_[c].origin == kNoNode) {
+    if (2 * (slots_.size() + 1) > index_.size()) {  // keep the load at most 1/2: probes stay short
+      grow();
+      c = cell_of(origin);
+    }
+    index_[c] = Cell{origin, static_cast<LsdbSlot>(slots_.size())};
+    slots_.emplace_back();
+  }
+  return slots_[index_[c].slot];
+}
+
+void Lsdb::install(Slot& slot, const Lsa& lsa, TimePoint now) {
+  if (!slot.present) {
+    const auto self = static_cast<LsdbSlot>(&slot - slots_.data());
+    auto at = std::lower_bound(order_.begin(), order_.end(), lsa.origin,
+                               [this](LsdbSlot s, NodeId id) { return slots_[s].entry.lsa.origin < id; });
+    order_.insert(at, self);
+    slot.present = true;
+  }
+  slot.entry.lsa = lsa;
+  slot.entry.installed = now;
   ++version_;
 }
 
+Lsdb::Verdict Lsdb::consider(const Lsa& lsa, TimePoint now) {
+  Slot& slot = slot_for(lsa.origin);
+  if (slot.present && slot.entry.lsa.seq >= lsa.seq) {
+    return slot.entry.lsa.seq == lsa.seq ? Verdict::kSame : Verdict::kOlder;
+  }
+  install(slot, lsa, now);
+  auto& links = slot.entry.lsa.links;
+  auto by_neighbour = [](const LinkAdvert& a, const LinkAdvert& b) { return a.neighbour < b.neighbour; };
+  if (!std::is_sorted(links.begin(), links.end(), by_neighbour)) std::sort(links.begin(), links.end(), by_neighbour);
+  return Verdict::kNewer;
+}
+
+void Lsdb::install_own(const Lsa& lsa, TimePoint now) { install(slot_for(lsa.origin), lsa, now); }
+
 const Lsdb::Entry* Lsdb::find(NodeId origin) const {
-  auto it = entries_.find(origin);
-  return it == entries_.end() ? nullptr : &it->second;
+  const LsdbSlot s = slot_of(origin);
+  return s == kNoSlot ? nullptr : at(s);
 }
 
 std::vector<NodeId> Lsdb::remove_expired(TimePoint now, Duration max_age, NodeId keep) {
   std::vector<NodeId> removed;
-  for (auto it = entries_.begin(); it != entries_.end();) {
-    if (it->first != keep && now - it->second.installed >= max_age) {
-      removed.push_back(it->first);
-      it = entries_.erase(it);
-    } else {
-      ++it;
-    }
-  }
+  std::erase_if(order_, [&](LsdbSlot s) {  // slots stay mapped to their origin: a later LSA reuses them
+    Slot& slot = slots_[s];
+    const NodeId origin = slot.entry.lsa.origin;
+    if (origin == keep || now - slot.entry.installed < max_age) return false;
+    slot.present = false;
+    slot.entry.lsa.links.clear();
+    removed.push_back(origin);
+    return true;
+  });
   if (!removed.empty()) ++version_;
   return removed;
 }

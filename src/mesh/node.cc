@@ -19,10 +19,27 @@ constexpr std::size_t kAckTlvSize = 3 + 8;
 
 struct Node::Impl {
   // Reliable flooding state towards one neighbour.
+  // Reliable flooding state towards one neighbour, indexed by LSDB slot (see lsdb.h: the hot path is arrays).
   struct PortFlood {
-    std::map<NodeId, std::uint32_t> unacked;  // origin -> seq we sent and await an ack for
-    std::vector<NodeId> to_send;              // origins to send in the next flush
+    std::vector<std::uint32_t> unacked;  // by slot: the seq we sent and await an ack for; 0 = nothing (seqs start at 1)
+    std::size_t pending = 0;             // non-zero entries of unacked
+    std::vector<LsdbSlot> to_send;       // slots to send in the next flush
     std::vector<AckEntry> to_ack;
+
+    // Queues `seq` of `slot` and expects an ack for it.
+    void expect(LsdbSlot slot, std::uint32_t seq, std::size_t slots) {
+      if (unacked.size() < slots) unacked.resize(slots, 0);
+      if (unacked[slot] == 0) ++pending;
+      unacked[slot] = seq;
+      to_send.push_back(slot);
+    }
+    // The neighbour holds `seq` of `slot` (acked, or sent us that very copy); 0 matches any seq.
+    void acked(LsdbSlot slot, std::uint32_t seq) {
+      if (slot >= unacked.size() || unacked[slot] == 0 || (seq != 0 && unacked[slot] != seq)) return;
+      unacked[slot] = 0;
+      --pending;
+    }
+    bool awaits(LsdbSlot slot, std::uint32_t seq) const { return slot < unacked.size() && unacked[slot] == seq; }
   };
   // Traffic to one destination riding an explicit path that avoids a failed next hop.
   struct Pin {
@@ -63,6 +80,10 @@ struct Node::Impl {
   }
 
   bool up(NodeId id) const { return neighbours.up_by_id(id) != nullptr; }
+  NodeId lsdb_origin(LsdbSlot slot) const {
+    const Lsdb::Entry* e = lsdb.at(slot);
+    return e ? e->lsa.origin : kNoNode;
+  }
 
   // --- hellos and neighbours ---------------------------------------------------------------------------------
   void send_hellos(TimePoint now) {
@@ -85,10 +106,9 @@ struct Node::Impl {
         event(now, EventKind::kNeighbourUp, c.id);
         // Database exchange: the new neighbour gets everything we know, reliably.
         flood = PortFlood{};
-        for (const auto& [origin, entry] : lsdb.entries()) {
-          flood.to_send.push_back(origin);
-          flood.unacked[origin] = entry.lsa.seq;
-        }
+        lsdb.for_each([&](const Lsdb::Entry& entry) {
+          flood.expect(lsdb.slot_of(entry.lsa.origin), entry.lsa.seq, lsdb.slot_count());
+        });
         arm_retransmit(now);
       } else {
         event(now, EventKind::kNeighbourDown, c.id);
@@ -150,13 +170,12 @@ struct Node::Impl {
 
   // Queues `origin`'s LSA to every Up neighbour except the port it came from.
   void flood(NodeId origin, PortId except, TimePoint now) {
-    const Lsdb::Entry* e = lsdb.find(origin);
+    const LsdbSlot slot = lsdb.slot_of(origin);
+    const Lsdb::Entry* e = slot == kNoSlot ? nullptr : lsdb.at(slot);
     if (!e) return;
     for (const auto& n : neighbours.all()) {
       if (n.state != NeighbourState::kUp || n.port == except) continue;
-      auto& f = floods[n.port];
-      f.to_send.push_back(origin);
-      f.unacked[origin] = e->lsa.seq;
+      floods[n.port].expect(slot, e->lsa.seq, lsdb.slot_count());
     }
     arm_retransmit(now);
   }
@@ -189,18 +208,16 @@ struct Node::Impl {
       switch (lsdb.consider(lsa, now)) {
         case Lsdb::Verdict::kNewer:
           ++counters.lsas_received;
-          f.unacked.erase(lsa.origin);
+          f.acked(lsdb.slot_of(lsa.origin), 0);
           flood(lsa.origin, port, now);
           break;
-        case Lsdb::Verdict::kSame: {
-          auto it = f.unacked.find(lsa.origin);
-          if (it != f.unacked.end() && it->second == lsa.seq) f.unacked.erase(it);  // implicit ack
+        case Lsdb::Verdict::kSame:
+          f.acked(lsdb.slot_of(lsa.origin), lsa.seq);  // implicit ack
           break;
-        }
         case Lsdb::Verdict::kOlder:
           if (neighbours.by_port(port) && neighbours.by_port(port)->state == NeighbourState::kUp) {
-            f.to_send.push_back(lsa.origin);  // they are behind: send them ours
-            f.unacked[lsa.origin] = lsdb.find(lsa.origin)->lsa.seq;
+            const LsdbSlot slot = lsdb.slot_of(lsa.origin);  // they are behind: send them ours
+            f.expect(slot, lsdb.at(slot)->lsa.seq, lsdb.slot_count());
             arm_retransmit(now);
           }
           break;
@@ -211,8 +228,8 @@ struct Node::Impl {
   void on_lsa_ack(PortId port, const LsaAck& ack) {
     auto& f = floods[port];
     for (const auto& a : ack.acks) {
-      auto it = f.unacked.find(a.origin);
-      if (it != f.unacked.end() && it->second == a.seq) f.unacked.erase(it);
+      const LsdbSlot slot = lsdb.slot_of(a.origin);
+      if (slot != kNoSlot && a.seq != 0) f.acked(slot, a.seq);
     }
   }
 
@@ -224,20 +241,21 @@ struct Node::Impl {
       const Neighbour* n = neighbours.by_port(port);
       if (!n || n->state != NeighbourState::kUp) {
         f.unacked.clear();
+        f.pending = 0;
         continue;
       }
-      for (auto it = f.unacked.begin(); it != f.unacked.end();) {
-        const Lsdb::Entry* e = lsdb.find(it->first);
-        if (!e || e->lsa.seq != it->second) {
-          it = f.unacked.erase(it);  // superseded or aged out: the newer copy has its own entry
+      for (LsdbSlot slot = 0; f.pending > 0 && slot < f.unacked.size(); ++slot) {
+        if (f.unacked[slot] == 0) continue;
+        const Lsdb::Entry* e = lsdb.at(slot);
+        if (!e || e->lsa.seq != f.unacked[slot]) {
+          f.acked(slot, 0);  // superseded or aged out: the newer copy has its own entry
           continue;
         }
-        f.to_send.push_back(it->first);
+        f.to_send.push_back(slot);
         ++counters.retransmissions;
         resent = true;
-        ++it;
       }
-      pending = pending || !f.unacked.empty();
+      pending = pending || f.pending > 0;
     }
     // Back off while retransmissions go unanswered: under congestion, resending everything every 250 ms feeds the
     // very queues that are dropping it. Any round with nothing to resend resets the interval.
@@ -254,11 +272,18 @@ struct Node::Impl {
       if (!f.to_send.empty()) {
         std::sort(f.to_send.begin(), f.to_send.end());
         f.to_send.erase(std::unique(f.to_send.begin(), f.to_send.end()), f.to_send.end());
+        // Bundles list origins in ascending id order, whatever order their slots were assigned in.
+        std::sort(f.to_send.begin(), f.to_send.end(),
+                  [this](LsdbSlot a, LsdbSlot b) { return lsdb_origin(a) < lsdb_origin(b); });
         LsaUpdate update;
         std::size_t used = 0;
-        for (NodeId origin : f.to_send) {
-          const Lsdb::Entry* e = lsdb.find(origin);
+        for (LsdbSlot slot : f.to_send) {
+          const Lsdb::Entry* e = lsdb.at(slot);
           if (!e) continue;
+          // Skip what the neighbour has shown it holds since we queued it (it sent us the same copy: an implicit
+          // ack). Neighbours at the same distance from the origin hear an LSA together; without this check they
+          // would send it to each other, roughly doubling flooding in a dense mesh.
+          if (!f.awaits(slot, e->lsa.seq)) continue;
           const std::size_t size = encoded_lsa_size(e->lsa);
           if (!update.lsas.empty() && used + size > kBodyBudget) {
             send(port, Packet{header(PacketType::kLsaUpdate), std::move(update)}, true);

@@ -22,11 +22,11 @@ void Router::recompute() {
   lsas.reserve(lsdb_.size());
   nodes.reserve(lsdb_.size());
   std::size_t advertised = 0;
-  for (const auto& [origin, entry] : lsdb_.entries()) {
+  lsdb_.for_each([&](const Lsdb::Entry& entry) {
     lsas.push_back(&entry.lsa);
-    nodes.push_back(origin);
+    nodes.push_back(entry.lsa.origin);
     advertised += entry.lsa.links.size();
-  }
+  });
   auto lsa_of = [&](NodeId id) -> const Lsa* {
     auto it = std::lower_bound(nodes.begin(), nodes.end(), id);
     return it != nodes.end() && *it == id ? lsas[static_cast<std::size_t>(it - nodes.begin())] : nullptr;

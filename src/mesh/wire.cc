@@ -162,7 +162,10 @@ Result<std::size_t> body_size(const Hello& h) {
 Result<std::size_t> body_size(const LsaUpdate& u) {
   if (u.lsas.empty()) return Status::InvalidArgument("lsa_update without an LSA");
   std::size_t size = 0;
-  for (const Lsa& lsa : u.lsas) size += encoded_lsa_size(lsa);
+  for (const Lsa& lsa : u.lsas) {
+    if (lsa.origin == kNoNode || lsa.seq == 0) return Status::InvalidArgument("lsa with origin or seq 0");
+    size += encoded_lsa_size(lsa);
+  }
   return size;
 }
 
@@ -336,6 +339,10 @@ class BodyParser {
         Lsa lsa;
         lsa.origin = r.u32();
         lsa.seq = r.u32();
+        if (lsa.origin == kNoNode || lsa.seq == 0) {  // no node 0; sequence numbers start at 1
+          return malformed(fmt::format("lsa TLV at offset {}: origin {} seq {} (both must be non-zero)", offset,
+                                       lsa.origin, lsa.seq));
+        }
         lsa.flags = r.u8();
         r.u8();  // reserved
         const std::uint16_t count = r.u16();
