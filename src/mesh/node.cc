@@ -435,11 +435,28 @@ struct Node::Impl {
   }
 
   // --- bookkeeping -------------------------------------------------------------------------------------------
+  void start(TimePoint now) {
+    if (started) return;
+    started = true;
+    startup_until = now + config.hello_interval * config.dead_multiplier;
+  }
+
+  // A booting node sees its neighbours come up one by one over a hello interval or two. Advertising after each
+  // would flood the whole mesh once per neighbour (at 1000 nodes, most of the cold-start traffic), so the first
+  // advertisement waits until every port has an Up neighbour or the detection time has passed, whichever is first.
+  bool in_startup_hold(TimePoint now) const {
+    if (now >= startup_until) return false;
+    return std::any_of(neighbours.all().begin(), neighbours.all().end(),
+                       [](const Neighbour& n) { return !n.removed && n.state != NeighbourState::kUp; });
+  }
+
   // Runs at the end of every input: re-originate (at most once per lsa_min_interval: changes coalesce), schedule
   // SPF, and schedule the flush of queued floods and acks (batched over flood_delay into fewer packets).
   void settle(TimePoint now) {
     if (own_dirty) {
-      if (!originated || now >= last_origination + config.lsa_min_interval) {
+      if (in_startup_hold(now)) {
+        originate_at = startup_until;
+      } else if (!originated || now >= last_origination + config.lsa_min_interval) {
         originate(now);
         originated = true;
         last_origination = now;
@@ -489,7 +506,8 @@ struct Node::Impl {
 
   std::map<NodeId, TimePoint> active;  // destination -> last data seen for it
   std::map<NodeId, Pin> pins;
-  bool started = false;
+  bool started = false;          // start() ran: the first input fixed startup_until
+  TimePoint startup_until = kTimeNever;
 };
 
 Node::Node(const NodeConfig& config, NodeId self, std::uint64_t rng_seed)
@@ -499,6 +517,7 @@ Node::~Node() = default;
 NodeId Node::id() const { return impl_->self; }
 
 void Node::add_port(PortId port, TimePoint now) {
+  impl_->start(now);
   impl_->neighbours.add_port(port);
   impl_->next_hello = std::min(impl_->next_hello, now);
 }
@@ -574,6 +593,7 @@ void Node::send_data(NodeId destination, std::span<const std::uint8_t> payload, 
 
 void Node::tick(TimePoint now) {
   Impl& m = *impl_;
+  m.start(now);
   std::vector<NeighbourChange> changes;
   m.neighbours.expire(now, changes);
   m.on_neighbour_changes(changes, now);
