@@ -34,6 +34,12 @@ void Server::route(const std::string& method, const std::string& path, Handler h
   routes_[path][method] = Route{std::move(handler), access};
 }
 
+std::vector<std::string> Server::route_patterns() const {
+  std::vector<std::string> out;
+  for (const auto& kv : routes_) out.push_back(kv.first);
+  return out;
+}
+
 void Server::set_observer(std::function<void(const std::string&, int, double)> observer) {
   observer_ = std::move(observer);
 }
@@ -61,6 +67,7 @@ const char* status_code_for(int status) {
     case 408: return "request_timeout";
     case 413: return "payload_too_large";
     case 414: return "uri_too_long";
+    case 431: return "headers_too_large";
     case 503: return "unavailable";
     default: return status >= 500 ? "internal" : "error";
   }
@@ -147,17 +154,34 @@ Status Server::start() {
                      [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
       r.headers[lower] = v;
     }
+    std::size_t header_bytes = req.method.size() + req.target.size() + req.version.size() + 4;
+    for (const auto& [k, v] : req.headers) header_bytes += k.size() + v.size() + 4;
     std::string matched;
     Response out;
-    try {
-      out = dispatch(r, &matched);
-    } catch (const std::exception& e) {
-      spdlog::error("http {} {}: handler failed: {}", req.method, req.path, e.what());
-      out = Response::error(500, "internal", "the handler failed; see the node's log");
+    if (header_bytes > options_.max_header_bytes) {
+      out = Response::error(431, "headers_too_large",
+                            "the request's headers take " + std::to_string(header_bytes) + " bytes; at most " +
+                                std::to_string(options_.max_header_bytes) + " are accepted");
+    } else {
+      try {
+        out = dispatch(r, &matched);
+      } catch (const std::exception& e) {
+        spdlog::error("http {} {}: handler failed: {}", req.method, req.path, e.what());
+        out = Response::error(500, "internal", "the handler failed; see the node's log");
+      }
     }
     res.status = out.status;
     for (const auto& [k, v] : out.headers) res.set_header(k, v);
-    res.set_content(out.body, out.content_type.c_str());
+    if (out.verbatim) {
+      // A sized content provider is sent as is: cpp-httplib compresses set_content bodies (text, JSON) itself.
+      auto body = std::make_shared<std::string>(std::move(out.body));
+      res.set_content_provider(body->size(), out.content_type.c_str(),
+                               [body](std::size_t offset, std::size_t length, httplib::DataSink& sink) {
+                                 return sink.write(body->data() + offset, length);
+                               });
+    } else {
+      res.set_content(out.body, out.content_type.c_str());
+    }
     if (observer_) {
       observer_(matched, out.status,
                 std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
@@ -170,13 +194,33 @@ Status Server::start() {
   http.Patch(any, handle);
   http.Delete(any, handle);
   http.Options(any, handle);
-  http.set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request& req,
-                                                                 httplib::Response& res) {
-    if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
-    const std::string msg = res.status == 413   ? "the request body is too large"
-                            : res.status == 404 ? "no route " + req.path
-                                                : std::string("the request could not be served");
+  // Errors cpp-httplib answers itself, before any route (our handlers' errors already carry a body).
+  http.set_error_handler(httplib::Server::HandlerWithResponse([this](const httplib::Request& req,
+                                                                     httplib::Response& res) {
+    if (!res.body.empty() || res.has_header("Content-Length")) return httplib::Server::HandlerResponse::Unhandled;
+    const bool routed_method = req.method == "GET" || req.method == "HEAD" || req.method == "POST" ||
+                               req.method == "PUT" || req.method == "PATCH" || req.method == "DELETE" ||
+                               req.method == "OPTIONS";
+    std::string msg = "the request could not be served";
+    if (res.status == 413) {
+      msg = "the request body is too large";
+    } else if (res.status == 414) {
+      msg = "the request line is too long";
+    } else if (res.status == 404) {
+      msg = "no route " + req.path;
+    } else if (res.status == 400 && !req.path.empty() && !routed_method) {
+      // A well-formed request line with a method no route serves (TRACE, CONNECT): cpp-httplib calls that 400.
+      res.status = 405;
+      msg = req.method + " is not served here";
+    } else if (res.status == 400 && !req.path.empty()) {
+      // The request line parsed but the headers did not: cpp-httplib refuses a header line over 8 KiB this way.
+      res.status = 431;
+      msg = "a request header line is too long or malformed";
+    } else if (res.status == 400) {
+      msg = "the request line is malformed";
+    }
     res.set_content(Response::error(res.status, status_code_for(res.status), msg).body, "application/json");
+    if (observer_) observer_("", res.status, 0.0);
     return httplib::Server::HandlerResponse::Handled;
   }));
   int port = options_.port;

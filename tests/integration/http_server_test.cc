@@ -1,4 +1,9 @@
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <httplib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <stdexcept>
 
@@ -109,6 +114,81 @@ TEST_F(HttpServerTest, ObserverSeesRouteAndStatus) {
   ASSERT_EQ(observed_.size(), 2u);
   EXPECT_EQ(observed_[0], (std::pair<std::string, int>{"/hello", 200}));
   EXPECT_EQ(observed_[1], (std::pair<std::string, int>{"", 404}));
+}
+
+// Sends `request` as raw bytes and returns the status code of the first response line (0: no response).
+int raw_status(int port, const std::string& request) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<std::uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  timeval tv{2, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    ::close(fd);
+    return 0;
+  }
+  std::size_t off = 0;
+  while (off < request.size()) {
+    const ssize_t n = ::send(fd, request.data() + off, request.size() - off, MSG_NOSIGNAL);
+    if (n <= 0) break;
+    off += static_cast<std::size_t>(n);
+  }
+  std::string reply;
+  char buf[1024];
+  ssize_t n;
+  while (reply.find("\r\n") == std::string::npos && (n = ::recv(fd, buf, sizeof buf, 0)) > 0) {
+    reply.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  if (reply.rfind("HTTP/1.1 ", 0) != 0 || reply.size() < 12) return 0;
+  return std::stoi(reply.substr(9, 3));
+}
+
+TEST_F(HttpServerTest, MalformedAndUnexpectedRequestsGetProperErrorsAndServingGoesOn) {
+  start();
+  const std::string end = "Host: 127.0.0.1\r\nConnection: close\r\n\r\n";
+  // One header line over cpp-httplib's 8 KiB limit, and many small ones over our total.
+  EXPECT_EQ(raw_status(port(), "GET /hello HTTP/1.1\r\nX-Big: " + std::string(20000, 'a') + "\r\n" + end), 431);
+  std::string many;
+  for (int i = 0; i < 400; ++i) many += "X-H" + std::to_string(i) + ": " + std::string(100, 'b') + "\r\n";
+  EXPECT_EQ(raw_status(port(), "GET /hello HTTP/1.1\r\n" + many + end), 431);
+  // Methods: one the path does not serve, one no route serves, one that is not HTTP.
+  EXPECT_EQ(raw_status(port(), "DELETE /hello HTTP/1.1\r\n" + end), 405);
+  EXPECT_EQ(raw_status(port(), "TRACE /hello HTTP/1.1\r\n" + end), 405);
+  EXPECT_EQ(raw_status(port(), "BREW /hello HTTP/1.1\r\n" + end), 400);
+  EXPECT_EQ(raw_status(port(), std::string("\x01\x02 garbage\r\n\r\n")), 400);
+  EXPECT_EQ(raw_status(port(), "GET /" + std::string(10000, 'u') + " HTTP/1.1\r\n" + end), 414);
+  EXPECT_EQ(raw_status(port(), "GET /nope HTTP/1.1\r\n" + end), 404);
+  // Still serving.
+  auto r = http_get("127.0.0.1", port(), "/hello");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, 200);
+  // Refusals before routing reach the observer too (route "").
+  std::lock_guard<std::mutex> lock(mu_);
+  int refused = 0;
+  for (const auto& [route, status] : observed_) refused += route.empty() && status >= 400 ? 1 : 0;
+  EXPECT_GE(refused, 7);
+}
+
+TEST_F(HttpServerTest, VerbatimBodiesAreSentUnchangedEvenWhenTheClientAcceptsGzip) {
+  server_ = std::make_unique<Server>(ServerOptions{});
+  server_->route("GET", "/text", [](const Request&) {
+    Response r;
+    r.body = std::string(4096, 'x');
+    r.content_type = "text/plain";
+    r.verbatim = true;
+    return r;
+  });
+  ASSERT_TRUE(server_->start().ok());
+  httplib::Client c("127.0.0.1", port());
+  c.set_decompress(false);
+  auto r = c.Get("/text", {{"Accept-Encoding", "gzip, br"}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_FALSE(r->has_header("Content-Encoding"));
+  EXPECT_EQ(r->body, std::string(4096, 'x'));
 }
 
 TEST_F(HttpServerTest, StopsPromptlyEvenRightAfterStart) {
