@@ -96,6 +96,10 @@ MeshMetrics::MeshMetrics(MetricsRegistry& r)
       retransmissions_(r.counter("meshloop_mesh_lsa_retransmissions_total",
                                  "Link-state advertisements sent again because a neighbour had not acknowledged them.")
                            .get()),
+      encode_failures_(r.counter("meshloop_mesh_encode_failures_total",
+                                 "Packets this node could not encode and did not send (always a bug in the node, "
+                                 "never the network).")
+                           .get()),
       neighbour_went_up_(neighbour_changes_.with({"up"})),
       neighbour_went_down_(neighbour_changes_.with({"down"})),
       spf_duration_(r.histogram("meshloop_mesh_spf_duration_seconds",
@@ -175,6 +179,7 @@ void MeshMetrics::update(const mesh::Telemetry& t) {
   advance(lsas_originated_, c.lsas_originated, b.lsas_originated);
   advance(lsas_received_, c.lsas_received, b.lsas_received);
   advance(retransmissions_, c.retransmissions, b.retransmissions);
+  advance(encode_failures_, c.encode_failures, b.encode_failures);
   last_ = c;
 }
 

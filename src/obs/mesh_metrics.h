@@ -77,6 +77,7 @@ class MeshMetrics {
   prometheus::Counter& lsas_originated_;
   prometheus::Counter& lsas_received_;
   prometheus::Counter& retransmissions_;
+  prometheus::Counter& encode_failures_;
   prometheus::Counter& neighbour_went_up_;
   prometheus::Counter& neighbour_went_down_;
   prometheus::Histogram& spf_duration_;

@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "obs/exposition.h"
+#include "obs/http_metrics.h"
 #include "obs/mesh_metrics.h"
 #include "obs/process_metrics.h"
 
@@ -37,6 +38,7 @@ void declare_obs_metrics(MetricsRegistry& registry) {
   register_process_metrics(registry);
   register_build_info(registry);
   MeshMetrics mesh(registry);  // declaring is all that is needed; the registry keeps the families
+  HttpMetrics http(registry);
 }
 
 std::string reference_table(std::vector<MetricInfo> metrics) {

@@ -12,8 +12,9 @@
 namespace meshloop::obs {
 
 // Declares, in `registry`, every metric the obs module itself defines or owns: the exposition's own metrics,
-// process metrics, build info and the mesh metrics. Components added later (api, sim, mapek, ...) declare theirs
-// next to this call in src/cli/metrics_command.cc, which is the one list docs/metrics.md is generated from.
+// process metrics, build info, the mesh metrics and the HTTP server's. Components added later (sim, mapek, ...)
+// declare theirs next to this call in src/cli/metrics_command.cc, which is the one list docs/metrics.md is
+// generated from.
 void declare_obs_metrics(MetricsRegistry& registry);
 
 // A plain-text table (name, type, unit, labels, help), sorted by name.
