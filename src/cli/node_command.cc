@@ -5,6 +5,7 @@
 #include <iostream>
 #include <memory>
 
+#include "api/metrics.h"
 #include "api/node_routes.h"
 #include "api/server.h"
 #include "cli/commands.h"
@@ -108,7 +109,15 @@ int run_node(const Config& config) {
     spdlog::warn("using the built-in default mesh key: anyone can join this mesh; set --key or MESHLOOP_MESH_KEY");
   }
   if (options.peers.empty()) spdlog::warn("no peers configured (--peer host:port): this node will stay alone");
-  auto driver = transport::UdpDriver::create(options);
+  // Metrics are served on the HTTP server; without it they would have no reader, so they are not kept either.
+  std::unique_ptr<api::NodeMetrics> metrics;
+  transport::UdpDriver::Callbacks callbacks;
+  if (http_enabled) {
+    metrics = std::make_unique<api::NodeMetrics>(options.id,
+                                                 options.node.hello_interval * options.node.dead_multiplier);
+    callbacks.observer = metrics.get();
+  }
+  auto driver = transport::UdpDriver::create(options, callbacks);
   if (!driver.ok()) {
     spdlog::error("{}", driver.status().message());
     return driver.status().code() == StatusCode::kInvalidArgument ? 2 : 1;
@@ -121,6 +130,7 @@ int run_node(const Config& config) {
     }
     server = std::make_unique<api::Server>(http);
     api::add_node_routes(*server, **driver);
+    metrics->attach(*server);
     if (Status bound = server->start(); !bound.ok()) {
       spdlog::error("{}", bound.message());
       return 1;
@@ -140,7 +150,7 @@ void add_node_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("node", "Run one mesh node on UDP, with its HTTP API and optional test traffic");
   cmd->footer(
       "Peers are listed by address; a peer's position in the list is its port. The HTTP API (GET /healthz, "
-      "GET /api/v1/status, POST /api/v1/faults/drop) listens on 127.0.0.1 at the UDP port + 1000 unless "
+      "GET /api/v1/status, POST /api/v1/faults/drop, GET /metrics) listens on 127.0.0.1 at the UDP port + 1000 unless "
       "--http-listen says otherwise ('off' disables it; port 0 picks a free port and logs it). SIGINT/SIGTERM stop "
       "the node cleanly.");
   auto options = std::make_shared<LayeredOptions>(*cmd);

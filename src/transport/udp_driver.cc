@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <csignal>
 #include <future>
 
@@ -39,19 +40,31 @@ UdpDriver::UdpDriver(DriverOptions options, Callbacks callbacks)
       callbacks_(std::move(callbacks)),
       socket_(io_),
       timer_(io_),
+      telemetry_timer_(io_),
       signals_(io_),
       dropping_(new std::atomic<bool>[options_.peers.size()]),
       peer_ids_(options_.peers.size()),
-      rx_buffer_(4096) {
+      rx_buffer_(4096),
+      last_heard_(options_.peers.size(), kTimeNever) {
   for (std::size_t i = 0; i < options_.peers.size(); ++i) {
     dropping_[i].store(false);
     peer_ids_[i].store(mesh::kNoNode);
   }
+  last_heard_of_ = [this](NodeId id) {
+    for (std::size_t i = 0; i < peer_ids_.size(); ++i) {
+      if (id != mesh::kNoNode && peer_ids_[i].load(std::memory_order_relaxed) == id) return last_heard_[i];
+    }
+    return kTimeNever;
+  };
 }
 
 UdpDriver::~UdpDriver() {
   stop();
   wait();
+}
+
+Result<std::unique_ptr<UdpDriver>> UdpDriver::create(DriverOptions options) {
+  return create(std::move(options), Callbacks{});
 }
 
 Result<std::unique_ptr<UdpDriver>> UdpDriver::create(DriverOptions options, Callbacks callbacks) {
@@ -134,7 +147,8 @@ void UdpDriver::run() {
     traffic_next_[i] = steady_now;
     send_traffic(i);
   }
-  pump();
+  pump(t);
+  if (callbacks_.observer != nullptr) observe_telemetry();
   spdlog::info("node {} listening on udp {} with {} peer(s), {} traffic flow(s)", options_.id, to_string(local_),
                peer_endpoints_.size(), options_.traffic.size());
   if (!stopping_) io_.run();
@@ -153,6 +167,7 @@ void UdpDriver::shutdown() {
   stopping_ = true;
   asio::error_code ec;
   timer_.cancel();
+  telemetry_timer_.cancel();
   signals_.cancel(ec);
   for (auto& t : traffic_timers_) t->cancel();
   socket_.close(ec);
@@ -189,16 +204,30 @@ void UdpDriver::on_datagram(std::size_t size) {
     ++counters_.dropped_fault_in;
     return;
   }
-  node_->receive(it->second, std::span<const std::uint8_t>(rx_buffer_.data(), size), now());
-  pump();
+  const TimePoint t = now();
+  last_heard_[it->second] = t;
+  node_->receive(it->second, std::span<const std::uint8_t>(rx_buffer_.data(), size), t);
+  pump(t);
 }
 
-void UdpDriver::pump() {
+void UdpDriver::pump(TimePoint t) {
   outputs_.clear();
   node_->drain_outputs(outputs_);
+  pump_time_ = t;
   for (auto& out : outputs_) perform(out);
   outputs_.clear();
+  tick_wall_s_ = 0;
   rearm();
+}
+
+void UdpDriver::observe_telemetry() {
+  if (stopping_) return;
+  callbacks_.observer->telemetry(node_->telemetry(now()));
+  telemetry_timer_.expires_after(std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+      std::max(options_.telemetry_interval, milliseconds(10))));
+  telemetry_timer_.async_wait([this](const asio::error_code& ec) {
+    if (!ec) observe_telemetry();
+  });
 }
 
 void UdpDriver::rearm() {
@@ -215,8 +244,15 @@ void UdpDriver::rearm() {
   timer_.async_wait([this](const asio::error_code& ec) {
     if (ec || stopping_) return;
     armed_ = kTimeNever;
-    node_->tick(now());
-    pump();
+    const TimePoint t = now();
+    if (callbacks_.observer != nullptr) {
+      const auto started = std::chrono::steady_clock::now();
+      node_->tick(t);
+      tick_wall_s_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    } else {
+      node_->tick(t);
+    }
+    pump(t);
   });
 }
 
@@ -237,6 +273,9 @@ void UdpDriver::perform(mesh::Output& out) {
       ++counters_.send_errors;
     } else {
       ++counters_.tx_datagrams;
+      if (!send->control && callbacks_.observer != nullptr) {
+        callbacks_.observer->data_sent(peer_ids_[send->port].load(std::memory_order_relaxed), pump_time_);
+      }
     }
   } else if (auto* deliver = std::get_if<mesh::DeliverOutput>(&out)) {
     auto payload = decode_traffic(deliver->payload);
@@ -255,6 +294,10 @@ void UdpDriver::perform(mesh::Output& out) {
       while (recent_events_.size() > options_.recent_events) recent_events_.pop_front();
     }
     if (callbacks_.on_event) callbacks_.on_event(*event);
+    if (auto* o = callbacks_.observer) {
+      o->event(*event, last_heard_of_);
+      if (event->kind == EventKind::kSpfRun) o->spf_ran(tick_wall_s_);
+    }
   }
 }
 
@@ -306,9 +349,10 @@ void UdpDriver::send_traffic(std::size_t flow) {
   p.sent_unix_us = unix_now_us();
   p.interval_us = static_cast<std::uint32_t>(std::chrono::duration_cast<std::chrono::microseconds>(interval).count());
   const auto bytes = encode_traffic(p);
-  node_->send_data(spec.destination, bytes, now());
+  const TimePoint t = now();
+  node_->send_data(spec.destination, bytes, t);
   ++sending_[flow].sent;
-  pump();
+  pump(t);
   // Drift-free schedule; after a stall (a suspended process) skip ahead instead of bursting.
   traffic_next_[flow] += interval;
   const auto steady_now = std::chrono::steady_clock::now();

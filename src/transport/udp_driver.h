@@ -12,6 +12,10 @@
 // Fault injection: set_drop(port, true) drops every datagram to and from that peer inside the driver (a link cut
 // that the node can only notice by silence, as a real one).
 //
+// Metrics: an optional DriverObserver sees, on the driver thread, a telemetry snapshot every telemetry_interval,
+// every node event (with when the event's peer was last heard), the wall time of each node tick that ran SPF, and
+// every data packet sent (by next hop). The driver keeps no metric itself; without an observer it pays nothing.
+//
 // Thread-safety: create() on any thread; start(), stop(), wait(), set_drop(), resolve_peer(), snapshot() and
 // call() are safe from any thread. Callbacks run on the driver thread and must not block.
 #pragma once
@@ -46,6 +50,23 @@ struct DriverOptions {
   std::uint64_t rng_seed = 1;
   bool handle_signals = false;           // stop on SIGINT/SIGTERM (the daemon sets it; tests do not)
   std::size_t recent_events = 64;        // kept for the status API
+  Duration telemetry_interval = seconds(1);  // how often a DriverObserver gets a telemetry snapshot
+};
+
+// What a metrics layer needs from the driver beyond the node's counters. Every call is on the driver thread and
+// must be quick (it delays the node).
+class DriverObserver {
+ public:
+  virtual ~DriverObserver() = default;
+  // At start, then every DriverOptions::telemetry_interval.
+  virtual void telemetry(const mesh::Telemetry& t) = 0;
+  // Each event the node outputs. `last_heard(id)`: when the driver last received a datagram from neighbour `id`
+  // (kTimeNever when unknown or never heard); valid during the call.
+  virtual void event(const mesh::Event& e, const std::function<TimePoint(mesh::NodeId)>& last_heard) = 0;
+  // The wall time of a node tick that ran SPF (an upper bound on SPF's own time: the tick may do other work).
+  virtual void spf_ran(double wall_seconds) = 0;
+  // A data packet left for `next_hop` (kNoNode when the port's neighbour is not known yet).
+  virtual void data_sent(mesh::NodeId next_hop, TimePoint now) = 0;
 };
 
 // Counted by the driver, below the node.
@@ -89,11 +110,13 @@ class UdpDriver {
   struct Callbacks {
     std::function<void(const mesh::DeliverOutput&)> on_deliver;
     std::function<void(const mesh::Event&)> on_event;
+    DriverObserver* observer = nullptr;  // optional; REQUIRES: outlives the driver
   };
 
   // Opens and binds the socket (so the address is taken when this returns) and builds the node. Fails with
   // InvalidArgument for bad options and IoError when the address cannot be bound.
-  static Result<std::unique_ptr<UdpDriver>> create(DriverOptions options, Callbacks callbacks = {});
+  static Result<std::unique_ptr<UdpDriver>> create(DriverOptions options, Callbacks callbacks);
+  static Result<std::unique_ptr<UdpDriver>> create(DriverOptions options);
   ~UdpDriver();  // stop() + wait()
   UdpDriver(const UdpDriver&) = delete;
   UdpDriver& operator=(const UdpDriver&) = delete;
@@ -125,12 +148,13 @@ class UdpDriver {
   void shutdown();
   void receive_next();
   void on_datagram(std::size_t size);
-  void pump();
+  void pump(TimePoint t);
   void rearm();
   void perform(mesh::Output& out);
   void log_event(const mesh::Event& e);
   void learn_peer_ids();
   void send_traffic(std::size_t flow);
+  void observe_telemetry();
   TimePoint now() const;
 
   DriverOptions options_;
@@ -138,6 +162,7 @@ class UdpDriver {
   mutable asio::io_context io_;
   asio::ip::udp::socket socket_;
   asio::steady_timer timer_;
+  asio::steady_timer telemetry_timer_;
   asio::signal_set signals_;
   std::vector<std::unique_ptr<asio::steady_timer>> traffic_timers_;
   std::vector<std::chrono::steady_clock::time_point> traffic_next_;
@@ -161,6 +186,10 @@ class UdpDriver {
   DeliveryStats delivery_;
   std::vector<SendFlowStats> sending_;
   std::deque<mesh::Event> recent_events_;
+  std::vector<TimePoint> last_heard_;  // by port: the last datagram handed to the node
+  std::function<TimePoint(mesh::NodeId)> last_heard_of_;  // by neighbour id, for DriverObserver::event
+  TimePoint pump_time_{};              // when the node call whose outputs are being performed ran
+  double tick_wall_s_ = 0;             // wall time of that call when it was a tick (for DriverObserver::spf_ran)
 };
 
 // The current wall-clock time in Unix microseconds.
