@@ -108,7 +108,7 @@ class IdTable {
 
 }  // namespace
 
-Graph Graph::build(std::span<const NodeId> nodes, std::span<const Edge> edges) {
+Graph Graph::build(std::span<const NodeId> nodes, std::span<const Edge> edges, Links links) {
   Graph g;
   // Ids: `nodes` and the source ends (a database lists a node's edges together, so consecutive duplicates are cheap
   // to skip). Target ends are nearly always among them; the rare ones that are not are added below.
@@ -176,7 +176,27 @@ Graph Graph::build(std::span<const NodeId> nodes, std::span<const Edge> edges) {
     }
     g.offsets_[i + 1] = static_cast<std::uint32_t>(g.targets_.size());
   }
+  if (links == Links::kTwoWayOnly) g.keep_two_way();
   return g;
+}
+
+void Graph::keep_two_way() {
+  std::vector<std::uint32_t> offsets(offsets_.size(), 0);
+  std::vector<Index> targets;
+  std::vector<Cost> costs;
+  targets.reserve(targets_.size());
+  costs.reserve(costs_.size());
+  for (Index i = 0; i < size(); ++i) {
+    for (std::uint32_t k = offsets_[i]; k < offsets_[i + 1]; ++k) {
+      if (edge_cost(targets_[k], i) == kInfiniteCost) continue;  // the other end does not advertise it
+      targets.push_back(targets_[k]);
+      costs.push_back(costs_[k]);
+    }
+    offsets[i + 1] = static_cast<std::uint32_t>(targets.size());
+  }
+  offsets_ = std::move(offsets);
+  targets_ = std::move(targets);
+  costs_ = std::move(costs);
 }
 
 Index Graph::index_of(NodeId id) const {

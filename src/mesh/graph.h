@@ -31,7 +31,12 @@ class Graph {
   // Builds from directed edges. Nodes are the sorted set of `nodes` plus every edge end (also the ends of dropped
   // edges); duplicate edges keep the cheapest; self-loops and kInfiniteCost edges are dropped. Targets of a node are
   // sorted by index, so the result does not depend on the order of `edges`.
-  static Graph build(std::span<const NodeId> nodes, std::span<const Edge> edges);
+  //
+  // Two-way only: an edge u -> v is kept only when v -> u is also among the (kept) edges, as link-state routing
+  // requires of advertised links (each end vouches for the link). Checked on the built arrays, where v's targets are
+  // a short sorted run: cheaper than any lookup in the database the edges came from.
+  enum class Links : std::uint8_t { kAsGiven, kTwoWayOnly };
+  static Graph build(std::span<const NodeId> nodes, std::span<const Edge> edges, Links links = Links::kAsGiven);
 
   std::size_t size() const { return ids_.size(); }
   NodeId id(Index i) const { return ids_[i]; }
@@ -45,6 +50,8 @@ class Graph {
   std::size_t edge_count() const { return targets_.size(); }
 
  private:
+  void keep_two_way();
+
   std::vector<NodeId> ids_;  // sorted
   std::vector<std::uint32_t> offsets_;
   std::vector<Index> targets_;

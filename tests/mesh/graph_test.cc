@@ -167,6 +167,46 @@ TEST(GraphTest, BuildIncludesNodesSeenOnlyAsEdgeTargets) {
   EXPECT_TRUE(g.targets(g.index_of(5)).empty());
 }
 
+TEST(GraphTest, TwoWayOnlyKeepsEdgesBothEndsAdvertise) {
+  // 10-20 both ways (the reverse at another cost), 10->30 one way, 20->30 with 30->20 infinite (not advertised).
+  const std::vector<NodeId> nodes = {10, 20, 30};
+  const std::vector<Graph::Edge> edges = {
+      {10, 20, 1}, {20, 10, 4}, {10, 30, 2}, {20, 30, 3}, {30, 20, kInfiniteCost}};
+  const Graph g = Graph::build(nodes, edges, Graph::Links::kTwoWayOnly);
+  const Index n10 = g.index_of(10), n20 = g.index_of(20), n30 = g.index_of(30);
+  EXPECT_EQ(g.edge_cost(n10, n20), 1u);  // each direction keeps its own cost
+  EXPECT_EQ(g.edge_cost(n20, n10), 4u);
+  EXPECT_EQ(g.edge_cost(n10, n30), kInfiniteCost);
+  EXPECT_EQ(g.edge_cost(n20, n30), kInfiniteCost);
+  EXPECT_EQ(g.edge_count(), 2u);
+}
+
+TEST(GraphTest, TwoWayOnlyMatchesFilteringTheEdgesFirst) {
+  Rng rng(17);
+  for (int t = 0; t < 100; ++t) {
+    const RandomGraph rg = random_graph(rng);
+    const Graph all = Graph::build(rg.ids, rg.edges);
+    std::vector<Graph::Edge> two_way;
+    for (const auto& e : rg.edges) {
+      const Index u = all.index_of(e.from), v = all.index_of(e.to);
+      if (all.edge_cost(u, v) != kInfiniteCost && all.edge_cost(v, u) != kInfiniteCost) two_way.push_back(e);
+    }
+    const Graph expected = Graph::build(rg.ids, two_way);
+    const Graph got = Graph::build(rg.ids, rg.edges, Graph::Links::kTwoWayOnly);
+    ASSERT_EQ(got.edge_count(), expected.edge_count());
+    for (Index i = 0; i < got.size(); ++i) {
+      const Index j = expected.index_of(got.id(i));
+      if (j == kNoIndex) {  // only reachable through one-way edges: present, isolated
+        EXPECT_TRUE(got.targets(i).empty());
+        continue;
+      }
+      for (std::size_t k = 0; k < got.targets(i).size(); ++k) {
+        EXPECT_EQ(expected.edge_cost(j, expected.index_of(got.id(got.targets(i)[k]))), got.costs(i)[k]);
+      }
+    }
+  }
+}
+
 TEST(GraphTest, BuildIsIndependentOfEdgeOrder) {
   Rng rng(11);
   for (int t = 0; t < 100; ++t) {
