@@ -18,6 +18,7 @@ enum EventKind : std::uint32_t {
   kFaultEnd,     // a = fault
   kFlap,         // a = fault
   kConvergence,  //
+  kObserve,      // RunOptions::observe
 };
 
 class World {
@@ -73,8 +74,9 @@ class World {
     for (std::uint32_t i = 0; i < sc_.flows.size(); ++i) queue_.push(sc_.flows[i].send_time(0), kFlowSend, i);
     for (std::uint32_t i = 0; i < sc_.faults.size(); ++i) queue_.push(sc_.faults[i].start, kFaultStart, i);
     queue_.push(kTimeZero + opts_.convergence_check, kConvergence);
+    if (opts_.observe) queue_.push(kTimeZero, kObserve);
     const std::uint64_t progress_mask = (1u << 15) - 1;
-    while (!queue_.empty() && queue_.top().at < end) {
+    while (!queue_.empty() && queue_.top().at < end && !stopped_) {
       const SimEvent ev = queue_.pop();
       ++stats_.events;
       dispatch(ev);
@@ -97,6 +99,7 @@ class World {
       case kFaultEnd: on_fault_end(ev); break;
       case kFlap: on_flap(ev); break;
       case kConvergence: on_convergence(ev); break;
+      case kObserve: on_observe(ev); break;
       default: break;
     }
   }
@@ -122,6 +125,7 @@ class World {
         deliver(u, *d, now);
       } else if (auto* e = std::get_if<mesh::Event>(&o)) {
         ++stats_.agent_events[mesh::event_kind_name(e->kind)];
+        if (opts_.on_event) opts_.on_event(u, *e);
       }
     }
     out_.clear();
@@ -409,6 +413,15 @@ class World {
     queue_.push(ev.at + opts_.convergence_check, kConvergence);
   }
 
+  void on_observe(const SimEvent& ev) {
+    --stats_.events;  // not a model event: the count stays the same with or without an observer
+    if (!opts_.observe(WorldView{ev.at, agents_, logs_, truths_})) {
+      stopped_ = true;
+      return;
+    }
+    queue_.push(ev.at + std::max(opts_.observe_every, microseconds(1)), kObserve);
+  }
+
   void finish() {
     ScoringParams sp;
     sp.horizon = sc_.end() - sp.window;
@@ -453,6 +466,7 @@ class World {
   std::vector<bool> edge_up_;
   std::vector<NodeId> comp_;
   bool comp_dirty_ = true;
+  bool stopped_ = false;  // an observer ended the run
 };
 
 }  // namespace

@@ -40,9 +40,23 @@ struct RunStats {
   double wall_s = 0;
 };
 
+// What an observer of a running world may read (meshloop sim --serve). Valid only during the call.
+struct WorldView {
+  TimePoint now;
+  const std::vector<std::unique_ptr<Agent>>& agents;  // index id - 1; null while the node is crashed
+  const std::vector<FlowLog>& logs;                    // the delivery log so far
+  const std::vector<FaultTruth>& truths;               // filled for each fault when it starts
+};
+
 struct RunOptions {
   Duration convergence_check = milliseconds(100);  // how often initial convergence is checked until reached
   std::function<void(double fraction)> progress;    // called now and then with virtual time / duration
+  // Observation hooks, off (null) by default so that a run that does not observe pays nothing for them, and a run
+  // that does gets the same results (observers only read). `observe` runs at time zero and then every
+  // `observe_every` of virtual time; returning false ends the run there. `on_event` sees each agent event.
+  std::function<bool(const WorldView&)> observe;
+  Duration observe_every = seconds(1);
+  std::function<void(NodeId node, const mesh::Event& event)> on_event;
 };
 
 RunStats run_protocol(const Scenario& scenario, const Protocol& protocol, const RunOptions& options = {});
