@@ -5,6 +5,7 @@
 #include <string>
 
 #include "cli/commands.h"
+#include "cli/sim_serve.h"
 #include "obs/reference.h"
 #include "obs/registry.h"
 
@@ -16,7 +17,8 @@ namespace {
 // code that registers them at run time (its XxxMetrics constructor on a scratch registry).
 std::vector<obs::MetricInfo> all_metrics() {
   obs::MetricsRegistry registry("example");
-  obs::declare_obs_metrics(registry);  // exposition, process, build info, mesh
+  obs::declare_obs_metrics(registry);  // exposition, process, build info, mesh, HTTP server
+  SimServe::declare(registry);         // meshloop sim --serve: the simulator's ground truth
   return registry.catalogue();
 }
 

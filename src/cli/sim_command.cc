@@ -1,18 +1,24 @@
 // `meshloop sim`: run protocols on a simulated mesh with injected faults and score them against the ground truth.
 // Parameters: scenario YAML (--scenario or --config) < MESHLOOP_SIM_* environment < flags; see docs/simulator.md.
+#include <pthread.h>
+#include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "baseline/batman_agent.h"
 #include "cli/commands.h"
 #include "cli/options.h"
+#include "cli/sim_serve.h"
+#include "transport/address.h"
 #include "sim/report.h"
 #include "sim/scenario.h"
 #include "sim/world.h"
@@ -27,6 +33,36 @@ struct SimArgs {
   std::string scenario;
   std::string report;
   bool quiet = false;
+  std::string serve;    // --serve host:port: expose the simulated mesh live on /metrics
+  bool realtime = false;
+};
+
+// SIGINT/SIGTERM while serving: blocked in every thread and taken by one waiting thread, which sets `stop`.
+class SignalWaiter {
+ public:
+  explicit SignalWaiter(std::atomic<bool>& stop) : stop_(stop) {
+    sigemptyset(&set_);
+    sigaddset(&set_, SIGINT);
+    sigaddset(&set_, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set_, &old_);
+    thread_ = std::thread([this] {
+      const timespec slice{0, 100'000'000};
+      while (!done_) {
+        if (sigtimedwait(&set_, nullptr, &slice) > 0) stop_ = true;
+      }
+    });
+  }
+  ~SignalWaiter() {
+    done_ = true;
+    thread_.join();
+    pthread_sigmask(SIG_SETMASK, &old_, nullptr);
+  }
+
+ private:
+  std::atomic<bool>& stop_;
+  std::atomic<bool> done_{false};
+  sigset_t set_{}, old_{};
+  std::thread thread_;
 };
 
 // The protocols `meshloop sim` can run, by name. The baseline adds itself here.
@@ -109,12 +145,39 @@ int run_sim(const LayeredOptions& layered, const SimArgs& args) {
     std::cerr << "meshloop sim: " << scenario.status().message() << "\n";
     return 2;
   }
+  if (args.realtime && args.serve.empty()) {
+    std::cerr << "meshloop sim: --realtime needs --serve (pacing only matters to someone watching)\n";
+    return 2;
+  }
+  std::atomic<bool> stop{false};
+  std::unique_ptr<SignalWaiter> signals;
+  std::unique_ptr<SimServe> serve;
+  if (!args.serve.empty()) {
+    auto hp = transport::parse_host_port(args.serve, true);
+    if (!hp.ok()) {
+      std::cerr << "meshloop sim: --serve: " << hp.status().message() << "\n";
+      return 2;
+    }
+    signals = std::make_unique<SignalWaiter>(stop);  // before the server's threads start, so they inherit the mask
+    auto started = SimServe::start(*scenario, hp->host, hp->port, args.realtime, stop);
+    if (!started.ok()) {
+      std::cerr << "meshloop sim: " << started.status().message() << "\n";
+      return 1;
+    }
+    serve = std::move(started).value();
+    std::cerr << "meshloop sim: serving the simulated mesh on http://"
+              << (hp->host.find(':') != std::string::npos ? "[" + hp->host + "]" : hp->host) << ":" << serve->port()
+              << "/metrics" << (args.realtime ? " (virtual time paced to wall time)" : "") << std::endl;
+  }
   std::vector<sim::RunStats> runs;
   for (const auto& proto : protocols) {
+    if (stop) break;
     ProgressBar bar(proto.name);
     sim::RunOptions opts;
     if (!args.quiet) opts.progress = [&bar](double f) { bar.update(f); };
+    if (serve) serve->attach(opts, proto.name);
     runs.push_back(sim::run_protocol(*scenario, proto, opts));
+    if (serve) serve->finished(runs.back());
   }
   std::cout << sim::report_table(*scenario, runs);
   if (!args.report.empty()) {
@@ -124,6 +187,10 @@ int run_sim(const LayeredOptions& layered, const SimArgs& args) {
       std::cerr << "meshloop sim: cannot write report '" << args.report << "'\n";
       return 1;
     }
+  }
+  if (serve && !stop) {
+    std::cerr << "meshloop sim: run done; still serving /metrics until SIGINT or SIGTERM" << std::endl;
+    while (!stop) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   return 0;
 }
@@ -138,6 +205,10 @@ void add_sim_command(CLI::App& app) {
   cmd->add_option("--scenario", args->scenario, "Scenario YAML file (keys under 'sim:'); env and flags override it");
   cmd->add_option("--report", args->report, "Write the JSON report to FILE");
   cmd->add_flag("--quiet", args->quiet, "No progress bar");
+  cmd->add_option("--serve", args->serve,
+                  "Expose the simulated mesh live on http://ADDR/metrics (host:port; port 0 picks one), one node "
+                  "label per simulated node plus the ground truth; keeps serving after the run until SIGINT/SIGTERM");
+  cmd->add_flag("--realtime", args->realtime, "With --serve: pace virtual time to wall time");
   cmd->callback([layered, args] { exit_code() = run_sim(*layered, *args); });
 }
 
