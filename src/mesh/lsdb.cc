@@ -44,6 +44,7 @@ void Lsdb::install(Slot& slot, const Lsa& lsa, TimePoint now) {
   }
   slot.entry.lsa = lsa;
   slot.entry.installed = now;
+  oldest_installed_ = std::min(oldest_installed_, now);
   ++version_;
 }
 
@@ -68,10 +69,17 @@ const Lsdb::Entry* Lsdb::find(NodeId origin) const {
 
 std::vector<NodeId> Lsdb::remove_expired(TimePoint now, Duration max_age, NodeId keep) {
   std::vector<NodeId> removed;
+  // Nothing can have expired before the oldest entry seen by the last scan does (installs only add newer ones).
+  if (oldest_installed_ == kTimeNever || now < oldest_installed_ + max_age) return removed;
+  oldest_installed_ = kTimeNever;
   std::erase_if(order_, [&](LsdbSlot s) {  // slots stay mapped to their origin: a later LSA reuses them
     Slot& slot = slots_[s];
     const NodeId origin = slot.entry.lsa.origin;
-    if (origin == keep || now - slot.entry.installed < max_age) return false;
+    if (origin == keep) return false;
+    if (now - slot.entry.installed < max_age) {
+      oldest_installed_ = std::min(oldest_installed_, slot.entry.installed);
+      return false;
+    }
     slot.present = false;
     slot.entry.lsa.links.clear();
     removed.push_back(origin);

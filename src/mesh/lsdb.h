@@ -76,6 +76,7 @@ class Lsdb {
   std::vector<Cell> index_ = std::vector<Cell>(16);
   std::vector<LsdbSlot> order_;                 // slots present, by ascending origin
   std::uint64_t version_ = 0;
+  TimePoint oldest_installed_{};  // a lower bound on the install time of every entry but `keep`
 };
 
 }  // namespace meshloop::mesh

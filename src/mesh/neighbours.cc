@@ -155,6 +155,7 @@ TimePoint NeighbourTable::next_expiry() const {
 }
 
 Neighbour* NeighbourTable::by_port(PortId port) {
+  if (port < entries_.size() && entries_[port].port == port) return &entries_[port];  // drivers number ports densely
   for (auto& n : entries_) {
     if (n.port == port) return &n;
   }
@@ -162,6 +163,7 @@ Neighbour* NeighbourTable::by_port(PortId port) {
 }
 
 const Neighbour* NeighbourTable::by_port(PortId port) const {
+  if (port < entries_.size() && entries_[port].port == port) return &entries_[port];
   for (const auto& n : entries_) {
     if (n.port == port) return &n;
   }

@@ -80,6 +80,10 @@ struct Node::Impl {
   }
 
   bool up(NodeId id) const { return neighbours.up_by_id(id) != nullptr; }
+  PortFlood& flood_at(PortId port) {
+    if (port >= floods.size()) floods.resize(port + 1);
+    return floods[port];
+  }
   NodeId lsdb_origin(LsdbSlot slot) const {
     const Lsdb::Entry* e = lsdb.at(slot);
     return e ? e->lsa.origin : kNoNode;
@@ -101,7 +105,7 @@ struct Node::Impl {
   void on_neighbour_changes(const std::vector<NeighbourChange>& changes, TimePoint now) {
     for (const auto& c : changes) {
       own_dirty = true;
-      auto& flood = floods[c.port];
+      auto& flood = flood_at(c.port);
       if (c.up) {
         event(now, EventKind::kNeighbourUp, c.id);
         // Database exchange: the new neighbour gets everything we know, reliably.
@@ -175,7 +179,7 @@ struct Node::Impl {
     if (!e) return;
     for (const auto& n : neighbours.all()) {
       if (n.state != NeighbourState::kUp || n.port == except) continue;
-      floods[n.port].expect(slot, e->lsa.seq, lsdb.slot_count());
+      flood_at(n.port).expect(slot, e->lsa.seq, lsdb.slot_count());
     }
     arm_retransmit(now);
   }
@@ -185,7 +189,7 @@ struct Node::Impl {
   }
 
   void on_lsa_update(PortId port, const LsaUpdate& update, TimePoint now) {
-    auto& f = floods[port];
+    auto& f = flood_at(port);
     for (const Lsa& lsa : update.lsas) {
       f.to_ack.push_back({lsa.origin, lsa.seq});
       if (lsa.origin == self) {
@@ -226,7 +230,7 @@ struct Node::Impl {
   }
 
   void on_lsa_ack(PortId port, const LsaAck& ack) {
-    auto& f = floods[port];
+    auto& f = flood_at(port);
     for (const auto& a : ack.acks) {
       const LsdbSlot slot = lsdb.slot_of(a.origin);
       if (slot != kNoSlot && a.seq != 0) f.acked(slot, a.seq);
@@ -237,7 +241,8 @@ struct Node::Impl {
     next_retransmit = kTimeNever;
     bool pending = false;
     bool resent = false;
-    for (auto& [port, f] : floods) {
+    for (PortId port = 0; port < floods.size(); ++port) {
+      PortFlood& f = floods[port];
       const Neighbour* n = neighbours.by_port(port);
       if (!n || n->state != NeighbourState::kUp) {
         f.unacked.clear();
@@ -268,7 +273,8 @@ struct Node::Impl {
   // Sends queued LSAs and acks, bundled up to the packet size.
   void flush_floods() {
     flush_at = kTimeNever;
-    for (auto& [port, f] : floods) {
+    for (PortId port = 0; port < floods.size(); ++port) {
+      PortFlood& f = floods[port];
       if (!f.to_send.empty()) {
         std::sort(f.to_send.begin(), f.to_send.end());
         f.to_send.erase(std::unique(f.to_send.begin(), f.to_send.end()), f.to_send.end());
@@ -467,7 +473,7 @@ struct Node::Impl {
     }
     if (spf_needed) schedule_spf(now);
     bool queued = false;
-    for (const auto& [port, f] : floods) queued = queued || !f.to_send.empty() || !f.to_ack.empty();
+    for (const PortFlood& f : floods) queued = queued || !f.to_send.empty() || !f.to_ack.empty();
     if (queued && flush_at == kTimeNever) flush_at = now + config.flood_delay;
   }
 
@@ -481,12 +487,19 @@ struct Node::Impl {
   std::vector<Output> outputs;
   Counters counters;
   std::uint32_t tx_seq = 0;
-  std::map<NodeId, ReplayWindow> replay;
+  // Replay windows by sender. Only neighbours send to us, so a short vector scanned in order beats any map.
+  std::vector<std::pair<NodeId, ReplayWindow>> replay;
+  ReplayWindow& replay_window(NodeId sender) {
+    for (auto& [id, window] : replay) {
+      if (id == sender) return window;
+    }
+    return replay.emplace_back(sender, ReplayWindow{}).second;
+  }
 
   std::uint32_t own_seq = 0;
   bool own_dirty = true;
   bool avoid_transit = false;
-  std::map<PortId, PortFlood> floods;
+  std::vector<PortFlood> floods;  // by port: drivers number ports densely from 0
   TimePoint next_hello = kTimeZero;
   TimePoint next_refresh = kTimeNever;
   TimePoint next_retransmit = kTimeNever;
@@ -525,7 +538,7 @@ void Node::add_port(PortId port, TimePoint now) {
 void Node::remove_port(PortId port, TimePoint now) {
   auto change = impl_->neighbours.remove_port(port, now);
   if (change) impl_->on_neighbour_changes({*change}, now);
-  impl_->floods.erase(port);
+  if (port < impl_->floods.size()) impl_->floods[port] = {};
   impl_->settle(now);
 }
 
@@ -548,7 +561,7 @@ void Node::receive(PortId port, std::span<const std::uint8_t> bytes, TimePoint n
   }
   m.counters.unknown_tlvs += d.unknown_tlvs;
   const Header& h = d.packet.header;
-  if (h.sender == m.self || h.sender == kNoNode || !m.replay[h.sender].accept(h.epoch, h.seq)) {
+  if (h.sender == m.self || h.sender == kNoNode || !m.replay_window(h.sender).accept(h.epoch, h.seq)) {
     ++m.counters.rejected_replay;
     m.event(now, EventKind::kPacketRejected, h.sender, kNoNode, kNoNode, 0, "replay");
     return;
