@@ -9,8 +9,9 @@
 
 namespace meshloop::sim {
 namespace {
-constexpr const char* kNames[kFaultKindCount] = {"link_cut", "node_crash", "loss_burst",
-                                                  "partition", "flapping", "degradation"};
+constexpr const char* kNames[kFaultKindCount] = {"link_cut",    "node_crash", "loss_burst", "partition",
+                                                  "flapping",    "degradation", "gray_hole", "overload",
+                                                  "regime_change"};
 
 Result<NodeId> parse_node(std::string_view s, const Topology& topo) {
   auto v = parse_int(s);
@@ -28,13 +29,18 @@ Result<FaultKind> parse_fault_kind(std::string_view name) {
     if (name == kNames[i]) return static_cast<FaultKind>(i);
   }
   return Status::InvalidArgument("unknown fault kind '" + std::string(name) +
-                                 "' (expected link_cut, node_crash, loss_burst, partition, flapping, degradation)");
+                                 "' (expected link_cut, node_crash, loss_burst, partition, flapping, degradation, "
+                                 "gray_hole, overload, regime_change, or all / every)");
 }
 
 Result<std::vector<FaultKind>> parse_fault_kinds(const std::vector<std::string>& names) {
   std::vector<FaultKind> out;
   for (const auto& n : names) {
     if (n == "all") {
+      for (int i = 0; i < kRoutingFaultKindCount; ++i) out.push_back(static_cast<FaultKind>(i));
+      continue;
+    }
+    if (n == "every") {
       for (int i = 0; i < kFaultKindCount; ++i) out.push_back(static_cast<FaultKind>(i));
       continue;
     }
@@ -48,7 +54,11 @@ Result<std::vector<FaultKind>> parse_fault_kinds(const std::vector<std::string>&
 std::string Fault::element(const Topology& topo) const {
   switch (kind) {
     case FaultKind::kNodeCrash:
+    case FaultKind::kGrayHole:
+    case FaultKind::kOverload:
       return "node " + std::to_string(node);
+    case FaultKind::kRegimeChange:
+      return "mesh";
     case FaultKind::kPartition:
       return "partition " + std::to_string(side.size()) + " nodes from " + std::to_string(node) + " (" +
              std::to_string(cut_edges.size()) + " links)";
@@ -111,7 +121,11 @@ Result<std::vector<Fault>> make_fault_schedule(const Topology& topo, const Fault
     const auto m = static_cast<std::int64_t>(topo.edges.size());
     switch (f.kind) {
       case FaultKind::kNodeCrash:
+      case FaultKind::kGrayHole:
+      case FaultKind::kOverload:
         f.node = static_cast<NodeId>(rng.uniform_int(1, n));
+        break;
+      case FaultKind::kRegimeChange:
         break;
       case FaultKind::kPartition: {
         const auto seed_node = static_cast<NodeId>(rng.uniform_int(1, n));
@@ -148,7 +162,9 @@ Result<Fault> parse_fault(std::string_view spec, const Topology& topo) {
   if (!dur.ok() || *dur <= Duration{0}) return bad("duration must be positive (e.g. 10s)");
   f.start = at(*start);
   f.end = f.start + *dur;
-  if (f.kind == FaultKind::kNodeCrash) {
+  if (f.kind == FaultKind::kRegimeChange) {
+    if (tok[1] != "mesh") return bad("a regime change is mesh-wide: its element is 'mesh'");
+  } else if (f.is_node_fault()) {
     auto node = parse_node(tok[1], topo);
     if (!node.ok()) return bad(node.status().message());
     f.node = *node;

@@ -1,5 +1,7 @@
 #include "sim/report.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 namespace meshloop::sim {
@@ -10,6 +12,15 @@ using nlohmann::json;
 json summary_json(const Summary& s) {
   if (s.count == 0) return json{{"p50", nullptr}, {"p95", nullptr}, {"max", nullptr}, {"count", 0}};
   return json{{"p50", s.p50}, {"p95", s.p95}, {"max", s.max}, {"count", s.count}};
+}
+
+// The parameters, losses and counts of the kinds routing cannot see appear only when the scenario uses them, so that
+// reports of scenarios written before those kinds existed stay byte-identical.
+bool uses_kind(const Scenario& sc, FaultKind k) {
+  const auto& kinds = sc.params.fault_kinds;
+  return (sc.params.fault_list.empty() && sc.params.faults > 0 &&
+          std::find(kinds.begin(), kinds.end(), k) != kinds.end()) ||
+         std::any_of(sc.faults.begin(), sc.faults.end(), [k](const Fault& f) { return f.kind == k; });
 }
 
 std::string duration_text(Duration d) { return fmt::format("{}s", to_seconds(d)); }
@@ -35,7 +46,7 @@ json scenario_json(const Scenario& sc) {
   }
   json flows = json::array();
   for (const Flow& f : sc.flows) flows.push_back(json{{"src", f.src}, {"dst", f.dst}});
-  return json{
+  json out{
       {"name", p.name},
       {"nodes", sc.topo.n},
       {"links", sc.topo.edges.size()},
@@ -73,10 +84,23 @@ json scenario_json(const Scenario& sc) {
       {"protocols", p.protocols},
       {"ground_truth", json{{"faults", faults}, {"flows", flows}}},
   };
+  if (uses_kind(sc, FaultKind::kGrayHole)) out["gray_hole_drop"] = p.fault.gray_hole_drop;
+  if (uses_kind(sc, FaultKind::kOverload)) out["overload_drop"] = p.fault.overload_drop;
+  if (uses_kind(sc, FaultKind::kRegimeChange)) {
+    out["regime_loss"] = p.fault.regime_loss;
+    out["shifts"] = std::count_if(sc.faults.begin(), sc.faults.end(), [](const Fault& f) { return f.is_shift(); });
+  }
+  return out;
 }
 
 json protocol_json(const Scenario& sc, const RunStats& run) {
   const Score& s = run.score;
+  json losses{{"link", run.lost_on_link},
+              {"link_down", run.lost_link_down},
+              {"queue_full", run.lost_queue_full},
+              {"node_down", run.lost_node_down}};
+  if (uses_kind(sc, FaultKind::kGrayHole)) losses["gray_hole"] = run.lost_gray_hole;
+  if (uses_kind(sc, FaultKind::kOverload)) losses["overload"] = run.lost_overload;
   json by_kind = json::object();
   for (const auto& [kind, summary] : s.mttr_by_kind) by_kind[kind] = summary_json(summary);
   json faults = json::array();
@@ -121,10 +145,7 @@ json protocol_json(const Scenario& sc, const RunStats& run) {
       {"control_bytes", run.control_bytes},
       {"control_packets", run.control_packets},
       {"data_transmissions", run.data_transmissions},
-      {"losses", json{{"link", run.lost_on_link},
-                      {"link_down", run.lost_link_down},
-                      {"queue_full", run.lost_queue_full},
-                      {"node_down", run.lost_node_down}}},
+      {"losses", losses},
       {"convergence_s", run.convergence_s ? json(*run.convergence_s) : json(nullptr)},
       {"agent_events", events},
       {"lost_outside_faults", s.lost_outside_faults},

@@ -16,7 +16,9 @@ const std::vector<ScenarioKey>& scenario_keys() {
       {"sim.warmup", "--warmup", "Initial convergence time: no traffic or faults before it", "20s"},
       {"sim.faults", "--faults", "Number of random faults", "10"},
       {"sim.fault_kinds", "--fault-kinds",
-       "Comma list of link_cut,node_crash,loss_burst,partition,flapping,degradation (or all)", "all"},
+       "Comma list of link_cut,node_crash,loss_burst,partition,flapping,degradation,gray_hole,overload,"
+       "regime_change (all: the first six, which routing sees; every: all nine)",
+       "all"},
       {"sim.fault_min", "--fault-min", "Shortest fault", "5s"},
       {"sim.fault_max", "--fault-max", "Longest fault", "30s"},
       {"sim.fault_list", "--fault-list",
@@ -24,6 +26,9 @@ const std::vector<ScenarioKey>& scenario_keys() {
       {"sim.burst_loss", "--burst-loss", "Loss rate of a loss_burst fault", "0.5"},
       {"sim.degradation_max_loss", "--degradation-max-loss", "Loss a degradation fault ramps up to", "0.8"},
       {"sim.flap_period", "--flap-period", "Down+up cycle of a flapping link", "4s"},
+      {"sim.gray_hole_drop", "--gray-hole-drop", "Share of forwarded data a gray_hole node drops", "1"},
+      {"sim.overload_drop", "--overload-drop", "Share of sent data an overloaded node's queues drop", "0.3"},
+      {"sim.regime_loss", "--regime-loss", "Background loss a regime_change adds on every link direction", "0.05"},
       {"sim.flows", "--flows", "Number of CBR flows between random node pairs", "10"},
       {"sim.rate", "--rate", "Packets per second per flow", "10"},
       {"sim.payload", "--payload", "Payload bytes per data packet (>= 16)", "64"},
@@ -83,6 +88,9 @@ Result<ScenarioParams> params_from_config(const Config& c) {
   MESHLOOP_READ(p.fault.burst_loss, get_double, "sim.burst_loss");
   MESHLOOP_READ(p.fault.degradation_max_loss, get_double, "sim.degradation_max_loss");
   MESHLOOP_READ(p.fault.flap_period, get_duration, "sim.flap_period");
+  MESHLOOP_READ(p.fault.gray_hole_drop, get_double, "sim.gray_hole_drop");
+  MESHLOOP_READ(p.fault.overload_drop, get_double, "sim.overload_drop");
+  MESHLOOP_READ(p.fault.regime_loss, get_double, "sim.regime_loss");
   std::int64_t flows = p.flows;
   MESHLOOP_READ(flows, get_int, "sim.flows");
   if (flows < 0) return Status::InvalidArgument("sim.flows must be >= 0");
@@ -116,7 +124,8 @@ Result<ScenarioParams> params_from_config(const Config& c) {
   if (p.protocols.empty()) return Status::InvalidArgument("sim.protocols is empty");
 #undef MESHLOOP_READ
   for (double prob : {p.link.loss, p.link.bursts.p_good_to_bad, p.link.bursts.p_bad_to_good, p.link.bursts.loss_good,
-                      p.link.bursts.loss_bad, p.fault.burst_loss, p.fault.degradation_max_loss}) {
+                      p.link.bursts.loss_bad, p.fault.burst_loss, p.fault.degradation_max_loss,
+                      p.fault.gray_hole_drop, p.fault.overload_drop, p.fault.regime_loss}) {
     if (prob < 0 || prob > 1) return Status::InvalidArgument("loss rates and probabilities must be in [0, 1]");
   }
   if (p.duration <= p.warmup) return Status::InvalidArgument("sim.duration must be longer than sim.warmup");

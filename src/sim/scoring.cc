@@ -115,9 +115,15 @@ Score score_run(const std::vector<FlowLog>& flows, const std::vector<FaultTruth>
 
   const std::int64_t w = p.window.count();
   std::map<std::string, std::vector<double>> by_kind;
-  for (const FaultTruth& f : faults) by_kind[fault_kind_name(f.kind)];
+  for (const FaultTruth& f : faults) {
+    if (f.kind == FaultKind::kRegimeChange) {
+      ++sc.shifts;  // a shift of the normal regime, not a fault: no MTTR, no outcome beyond "not broken"
+      continue;
+    }
+    by_kind[fault_kind_name(f.kind)];
+    ++sc.faults;
+  }
   std::vector<double> all_mttr;
-  sc.faults = static_cast<std::uint32_t>(faults.size());
   sc.outcomes.resize(faults.size());
 
   for (std::uint32_t fi = 0; fi < faults.size(); ++fi) {

@@ -76,7 +76,8 @@ struct Score {
   Summary latency_ms;
   Summary mttr_s;
   std::map<std::string, Summary> mttr_by_kind;  // every kind present in the schedule
-  std::uint32_t faults = 0;
+  std::uint32_t faults = 0;                 // regime changes are not faults ...
+  std::uint32_t shifts = 0;                 // ... they are counted here
   std::uint32_t faults_breaking_flows = 0;
   std::uint32_t broken_flows = 0;
   std::uint32_t unrecovered_faults = 0;

@@ -66,6 +66,14 @@ class World {
     payload_.assign(sc.params.payload_bytes, 0);
     comp_dirty_ = true;
     queue_.reserve(4 * n_ + 1024);
+    if (std::any_of(sc.faults.begin(), sc.faults.end(), [](const Fault& f) {
+          return f.kind == FaultKind::kGrayHole || f.kind == FaultKind::kOverload;
+        })) {
+      gray_.assign(n_, 0);
+      overload_.assign(n_, 0);
+      drop_rng_.reserve(n_);
+      for (NodeId u = 1; u <= n_; ++u) drop_rng_.push_back(Rng::derive(sc.params.seed, 0x64726F7000000000ULL | u));
+    }
   }
 
   RunStats run() {
@@ -153,8 +161,8 @@ class World {
 
   double extra_loss(std::uint32_t edge, TimePoint now) const {
     const auto& faults = edges_[edge].loss_faults;
-    if (faults.empty()) return 0.0;
-    double keep = 1.0;
+    if (faults.empty()) return regime_loss_;
+    double keep = 1.0 - regime_loss_;
     for (std::uint32_t fi : faults) {
       const Fault& f = sc_.faults[fi];
       double loss = sc_.params.fault.burst_loss;
@@ -174,6 +182,7 @@ class World {
       stats_.control_bytes += size + kIpUdpOverhead;
       ++stats_.control_packets;
     } else {
+      if (node_drop_faults_ > 0 && dropped_by_node(u)) return;
       ++stats_.data_transmissions;
     }
     const std::uint32_t dir = port_dir_[sc_.adj.offsets[u - 1] + s.port];
@@ -203,6 +212,21 @@ class World {
     queue_.push(tr.arrival, kArrive, slot, dir);
   }
 
+  // A gray hole drops data it forwards (not its own), an overloaded node's queues drop any data it sends. Draws come
+  // from the node's own stream, only while such a fault is active on it.
+  bool dropped_by_node(NodeId u) {
+    const FaultParams& fp = sc_.params.fault;
+    if (gray_[u - 1] > 0 && !originating_ && drop_rng_[u - 1].uniform() < fp.gray_hole_drop) {
+      ++stats_.lost_gray_hole;
+      return true;
+    }
+    if (overload_[u - 1] > 0 && drop_rng_[u - 1].uniform() < fp.overload_drop) {
+      ++stats_.lost_overload;
+      return true;
+    }
+    return false;
+  }
+
   void on_arrive(const SimEvent& ev) {
     const std::uint32_t slot = ev.a, dir = ev.b;
     const NodeId v = dir_to_[dir];
@@ -229,7 +253,9 @@ class World {
     if (alive_[f.src - 1]) {
       encode_payload(PayloadHeader{i, seq, ev.at}, payload_);
       agents_[f.src - 1]->send_data(f.dst, payload_, ev.at);
+      originating_ = true;  // data the source sends now is its own, not transit
       after(f.src, ev.at, false);
+      originating_ = false;
     }
     const TimePoint next = f.send_time(seq + 1);
     if (next < sc_.end()) queue_.push(next, kFlowSend, i);
@@ -264,6 +290,8 @@ class World {
 
   // Does flow i's current path (following next_hop from its source) use fault f's element?
   bool on_path(const Flow& flow, const Fault& f) {
+    if (f.kind == FaultKind::kRegimeChange) return false;      // mesh-wide shift, not a fault on a path
+    if (f.kind == FaultKind::kOverload && flow.src == f.node) return true;  // its queues drop its own data too
     NodeId cur = flow.src;
     for (std::size_t hops = 0; hops <= n_ && cur != flow.dst; ++hops) {
       if (!alive_[cur - 1]) return false;
@@ -273,6 +301,8 @@ class World {
       if (e < 0) return false;
       switch (f.kind) {
         case FaultKind::kNodeCrash:
+        case FaultKind::kGrayHole:
+        case FaultKind::kOverload:
           if (nh == f.node && nh != flow.dst) return true;
           break;
         case FaultKind::kPartition:
@@ -337,6 +367,18 @@ class World {
       case FaultKind::kDegradation:
         edges_[f.edge].loss_faults.push_back(fi);
         break;
+      case FaultKind::kGrayHole:
+        ++gray_[f.node - 1];
+        ++node_drop_faults_;
+        break;
+      case FaultKind::kOverload:
+        ++overload_[f.node - 1];
+        ++node_drop_faults_;
+        break;
+      case FaultKind::kRegimeChange:
+        regimes_.push_back(fi);
+        update_regime();
+        break;
       case FaultKind::kNodeCrash: {
         const NodeId v = f.node;
         if (crashes_[v - 1]++ == 0) {
@@ -374,6 +416,18 @@ class World {
         v.erase(std::find(v.begin(), v.end(), fi));
         break;
       }
+      case FaultKind::kGrayHole:
+        --gray_[f.node - 1];
+        --node_drop_faults_;
+        break;
+      case FaultKind::kOverload:
+        --overload_[f.node - 1];
+        --node_drop_faults_;
+        break;
+      case FaultKind::kRegimeChange:
+        regimes_.erase(std::find(regimes_.begin(), regimes_.end(), fi));
+        update_regime();
+        break;
       case FaultKind::kNodeCrash: {
         const NodeId v = f.node;
         if (--crashes_[v - 1] == 0) {
@@ -384,6 +438,13 @@ class World {
         break;
       }
     }
+  }
+
+  // Overlapping regime changes compound like independent losses.
+  void update_regime() {
+    double keep = 1.0;
+    for (std::size_t i = 0; i < regimes_.size(); ++i) keep *= 1.0 - sc_.params.fault.regime_loss;
+    regime_loss_ = regimes_.empty() ? 0.0 : 1.0 - keep;
   }
 
   void on_flap(const SimEvent& ev) {
@@ -467,6 +528,13 @@ class World {
   std::vector<NodeId> comp_;
   bool comp_dirty_ = true;
   bool stopped_ = false;  // an observer ended the run
+  // Faults routing cannot see. The hot path reads only node_drop_faults_ (0 unless one is active) and regime_loss_.
+  std::vector<std::uint8_t> gray_, overload_;  // active gray holes / overloads per node (sized only when scheduled)
+  std::vector<Rng> drop_rng_;                  // per node: its drop draws
+  int node_drop_faults_ = 0;
+  bool originating_ = false;                   // outputs being performed are the source's own data
+  std::vector<std::uint32_t> regimes_;         // active regime changes
+  double regime_loss_ = 0.0;                   // their combined extra loss on every link direction
 };
 
 }  // namespace

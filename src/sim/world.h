@@ -32,6 +32,8 @@ struct RunStats {
   std::uint64_t lost_link_down = 0;   // sent on, or arriving over, a link that was down
   std::uint64_t lost_queue_full = 0;
   std::uint64_t lost_node_down = 0;   // arriving at a crashed node
+  std::uint64_t lost_gray_hole = 0;   // forwarded data a gray hole dropped
+  std::uint64_t lost_overload = 0;    // data an overloaded node's queues dropped
   std::uint64_t misdelivered = 0;     // data delivered to a node that is not the flow's destination
   double control_bytes_per_node_s = 0;
   std::optional<double> convergence_s;  // first check at which every node had routes to all N-1 others

@@ -112,8 +112,51 @@ TEST(ParseFault, ExplainsWhatIsWrong) {
 TEST(ParseFaultKinds, AcceptsAllAndRejectsUnknown) {
   auto all = parse_fault_kinds({"all"});
   ASSERT_TRUE(all.ok());
-  EXPECT_EQ(all->size(), 6u);
+  EXPECT_EQ(all->size(), 6u);  // the kinds routing sees, as before the others existed
+  auto every = parse_fault_kinds({"every"});
+  ASSERT_TRUE(every.ok());
+  EXPECT_EQ(every->size(), 9u);
+  EXPECT_EQ(every->back(), FaultKind::kRegimeChange);
   EXPECT_FALSE(parse_fault_kinds({"link_cut", "nope"}).ok());
+}
+
+TEST(ParseFault, ReadsTheKindsRoutingCannotSee) {
+  const Topology topo = make_grid(16);
+  auto gray = parse_fault("gray_hole 6 30s 10s", topo);
+  ASSERT_TRUE(gray.ok()) << gray.status().message();
+  EXPECT_EQ(gray->node, 6u);
+  EXPECT_TRUE(gray->is_node_fault());
+  EXPECT_EQ(gray->element(topo), "node 6");
+  auto over = parse_fault("overload 3 30s 10s", topo);
+  ASSERT_TRUE(over.ok());
+  EXPECT_EQ(over->element(topo), "node 3");
+  auto regime = parse_fault("regime_change mesh 30s 100s", topo);
+  ASSERT_TRUE(regime.ok());
+  EXPECT_TRUE(regime->is_shift());
+  EXPECT_EQ(regime->element(topo), "mesh");
+  EXPECT_NE(parse_fault("regime_change 3 30s 10s", topo).status().message().find("'mesh'"), std::string::npos);
+  EXPECT_NE(parse_fault("gray_hole 17 30s 10s", topo).status().message().find("1..16"), std::string::npos);
+}
+
+TEST(FaultSchedule, GivesTheNewKindsTheirShareAndElements) {
+  const Topology topo = make_rgg(100, 8, 3);
+  FaultScheduleParams p = params(30);
+  p.kinds = {FaultKind::kGrayHole, FaultKind::kOverload, FaultKind::kRegimeChange};
+  auto faults = make_fault_schedule(topo, p);
+  ASSERT_TRUE(faults.ok());
+  std::map<FaultKind, int> per_kind;
+  for (const Fault& f : *faults) {
+    ++per_kind[f.kind];
+    if (f.kind == FaultKind::kRegimeChange) {
+      EXPECT_EQ(f.node, mesh::kNoNode);
+    } else {
+      EXPECT_GE(f.node, 1u);
+      EXPECT_LE(f.node, 100u);
+    }
+  }
+  EXPECT_EQ(per_kind[FaultKind::kGrayHole], 10);
+  EXPECT_EQ(per_kind[FaultKind::kOverload], 10);
+  EXPECT_EQ(per_kind[FaultKind::kRegimeChange], 10);
 }
 
 }  // namespace

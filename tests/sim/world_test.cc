@@ -105,6 +105,70 @@ TEST(World, DegradationRampsItsLoss) {
   EXPECT_LT(lost, 200u);
 }
 
+// Gray hole on transit node 2 of the path 1-2-3-4: every forwarded data packet is lost for the fault's 10 s, while
+// its beacons (control) flow as in a run without the fault, so routing has nothing to see.
+TEST(World, AGrayHoleDropsForwardedDataButNotItsControl) {
+  const RunStats clean = run_protocol(grid_scenario({}), static_protocol(make_grid(16), false));
+  const Scenario sc = grid_scenario({"gray_hole 2 20s 10s"});
+  const RunStats r = run_protocol(sc, static_protocol(sc.topo, false));
+  EXPECT_EQ(r.lost_gray_hole, 100u);
+  EXPECT_EQ(r.score.sent - r.score.delivered, 100u);
+  EXPECT_EQ(r.control_packets, clean.control_packets);
+  EXPECT_EQ(r.lost_on_link + r.lost_link_down, 0u);
+  ASSERT_EQ(r.truths.size(), 1u);
+  EXPECT_EQ(r.truths[0].covered_flows, std::vector<std::uint32_t>{0});
+  EXPECT_EQ(r.score.outcomes[0].status, FaultStatus::kUnrecoveredByRouting);  // routing cannot see it
+}
+
+TEST(World, AGrayHoleForwardsItsOwnData) {
+  const Scenario sc = grid_scenario({"gray_hole 1 20s 10s"});  // the flow's source
+  const RunStats r = run_protocol(sc, static_protocol(sc.topo, false));
+  EXPECT_EQ(r.lost_gray_hole, 0u);
+  EXPECT_DOUBLE_EQ(r.score.pdr, 1.0);
+  EXPECT_TRUE(r.truths[0].covered_flows.empty());
+}
+
+TEST(World, AnOverloadedNodeDropsSomeDataAtItsQueuesAndKeepsItsControl) {
+  Scenario sc = grid_scenario({"overload 2 10s 40s"});  // 400 packets through it
+  const RunStats r = run_protocol(sc, static_protocol(sc.topo, false));
+  EXPECT_EQ(r.score.sent - r.score.delivered, r.lost_overload);
+  EXPECT_GT(r.lost_overload, 90u);  // 30% of 400: 120 expected
+  EXPECT_LT(r.lost_overload, 150u);
+  const RunStats clean = run_protocol(grid_scenario({}), static_protocol(make_grid(16), false));
+  EXPECT_EQ(r.control_packets, clean.control_packets);
+  // Its own data is dropped too: the overloaded source covers its flow.
+  const Scenario src = grid_scenario({"overload 1 10s 40s"});
+  const RunStats rs = run_protocol(src, static_protocol(src.topo, false));
+  EXPECT_EQ(rs.truths[0].covered_flows, std::vector<std::uint32_t>{0});
+  EXPECT_GT(rs.lost_overload, 90u);
+}
+
+TEST(World, ARegimeChangeRaisesLossEverywhereAndIsAShiftNotAFault) {
+  Scenario sc = grid_scenario({"regime_change mesh 20s 30s"});
+  sc.params.fault.regime_loss = 0.2;
+  const RunStats r = run_protocol(sc, static_protocol(sc.topo, false));
+  // Three hops at 20% each for 300 packets: 1 - 0.8^3 = 48.8% lost, about 146.
+  const auto lost = r.score.sent - r.score.delivered;
+  EXPECT_GT(lost, 110u);
+  EXPECT_LT(lost, 185u);
+  EXPECT_GT(r.lost_on_link, lost);  // beacons on every link are lost too
+  EXPECT_EQ(r.score.faults, 0u);
+  EXPECT_EQ(r.score.shifts, 1u);
+  EXPECT_TRUE(r.score.mttr_by_kind.empty());
+  EXPECT_TRUE(r.truths[0].covered_flows.empty());
+  const auto report = report_json(sc, {r});
+  EXPECT_EQ(report["scenario"]["regime_loss"], 0.2);
+  EXPECT_EQ(report["protocols"]["static"]["faults_total"], 0);
+}
+
+TEST(World, ScenariosWithoutTheNewKindsReportNoneOfTheirKeys) {
+  const Scenario sc = grid_scenario({"link_cut 2-3 20s 10s"});
+  const auto report = report_json(sc, {run_protocol(sc, static_protocol(sc.topo, false))});
+  EXPECT_FALSE(report["scenario"].contains("gray_hole_drop"));
+  EXPECT_FALSE(report["scenario"].contains("regime_loss"));
+  EXPECT_FALSE(report["protocols"]["static"]["losses"].contains("gray_hole"));
+}
+
 nlohmann::json without_wall_clock(nlohmann::json j) {
   j.erase("sim");
   return j;
