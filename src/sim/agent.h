@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -51,6 +52,12 @@ class Agent {
   virtual NodeId next_hop(NodeId destination) const = 0;
   // How many destinations this node has a route to (for the initial-convergence measurement).
   virtual std::size_t route_count(TimePoint now) const = 0;
+  // Route computations since the agent booted, for the telemetry models (sim/telemetry.h); nullopt when the protocol
+  // does not count them (the feature is then NaN, "not measured").
+  virtual std::optional<std::uint64_t> route_computations(TimePoint now) const {
+    (void)now;
+    return std::nullopt;
+  }
 };
 
 // Builds the agent of node `id` in its `boot_epoch` (1 at start, +1 on each restart after a crash). `seed` is the

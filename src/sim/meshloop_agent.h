@@ -23,6 +23,9 @@ class MeshloopAgent final : public Agent {
   TimePoint next_deadline() const override { return node_.next_deadline(); }
   NodeId next_hop(NodeId destination) const override { return node_.next_hop(destination); }
   std::size_t route_count(TimePoint now) const override { return node_.telemetry(now).routes; }
+  std::optional<std::uint64_t> route_computations(TimePoint now) const override {
+    return node_.telemetry(now).counters.spf_runs;
+  }
 
   mesh::Node& node() { return node_; }
 

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
+#include <limits>
 #include <memory>
 
 #include "core/rng.h"
@@ -19,6 +21,7 @@ enum EventKind : std::uint32_t {
   kFlap,         // a = fault
   kConvergence,  //
   kObserve,      // RunOptions::observe
+  kTelemetry,    // RunOptions::on_telemetry, at the end of each window
 };
 
 class World {
@@ -74,6 +77,7 @@ class World {
       drop_rng_.reserve(n_);
       for (NodeId u = 1; u <= n_; ++u) drop_rng_.push_back(Rng::derive(sc.params.seed, 0x64726F7000000000ULL | u));
     }
+    if (opts.on_telemetry) init_telemetry();
   }
 
   RunStats run() {
@@ -83,6 +87,7 @@ class World {
     for (std::uint32_t i = 0; i < sc_.faults.size(); ++i) queue_.push(sc_.faults[i].start, kFaultStart, i);
     queue_.push(kTimeZero + opts_.convergence_check, kConvergence);
     if (opts_.observe) queue_.push(kTimeZero, kObserve);
+    if (tel_) queue_.push(tel_->next - kTelemetryLead, kTelemetry);
     const std::uint64_t progress_mask = (1u << 15) - 1;
     while (!queue_.empty() && queue_.top().at < end && !stopped_) {
       const SimEvent ev = queue_.pop();
@@ -108,6 +113,7 @@ class World {
       case kFlap: on_flap(ev); break;
       case kConvergence: on_convergence(ev); break;
       case kObserve: on_observe(ev); break;
+      case kTelemetry: on_telemetry(ev); break;
       default: break;
     }
   }
@@ -178,14 +184,19 @@ class World {
   void transmit(NodeId u, mesh::SendOutput& s, TimePoint now) {
     if (s.port >= sc_.adj.degree(u)) return;  // not a port of ours: a protocol bug, nothing to send on
     const std::size_t size = s.bytes.size();
+    const std::uint32_t dir = port_dir_[sc_.adj.offsets[u - 1] + s.port];
     if (s.control) {
       stats_.control_bytes += size + kIpUdpOverhead;
       ++stats_.control_packets;
+      if (tel_) ++tel_->ctrl_sent[dir], ++tel_->sent[u - 1];
     } else {
+      if (tel_) {
+        ++tel_->sent[u - 1];
+        if (!originating_) ++tel_->transit[u - 1];
+      }
       if (node_drop_faults_ > 0 && dropped_by_node(u)) return;
       ++stats_.data_transmissions;
     }
-    const std::uint32_t dir = port_dir_[sc_.adj.offsets[u - 1] + s.port];
     const std::uint32_t edge = dir / 2;
     if (edges_[edge].down > 0) {
       ++stats_.lost_link_down;
@@ -198,8 +209,10 @@ class World {
     }
     if (tr.outcome == LinkDirection::Outcome::kQueueFull) {
       ++stats_.lost_queue_full;
+      if (tel_) ++tel_->queue_dropped[u - 1];
       return;
     }
+    if (tel_) count_delivery(dir, s.control, size, tr.arrival - now);
     std::uint32_t slot;
     if (!free_slots_.empty()) {
       slot = free_slots_.back();
@@ -218,10 +231,12 @@ class World {
     const FaultParams& fp = sc_.params.fault;
     if (gray_[u - 1] > 0 && !originating_ && drop_rng_[u - 1].uniform() < fp.gray_hole_drop) {
       ++stats_.lost_gray_hole;
+      if (tel_) ++tel_->transit_dropped[u - 1];
       return true;
     }
     if (overload_[u - 1] > 0 && drop_rng_[u - 1].uniform() < fp.overload_drop) {
       ++stats_.lost_overload;
+      if (tel_) ++tel_->queue_dropped[u - 1];
       return true;
     }
     return false;
@@ -235,6 +250,7 @@ class World {
     } else if (!alive_[v - 1]) {
       ++stats_.lost_node_down;
     } else {
+      if (tel_) ++tel_->received[v - 1];
       agents_[v - 1]->receive(dir_port_[dir], pool_[slot], ev.at);
       free_slots_.push_back(slot);
       after(v, ev.at, false);
@@ -348,6 +364,7 @@ class World {
 
   void apply(std::uint32_t fi, TimePoint now) {
     const Fault& f = sc_.faults[fi];
+    if (tel_) touch(f, now);
     switch (f.kind) {
       case FaultKind::kLinkCut:
         ++edges_[f.edge].down;
@@ -383,6 +400,7 @@ class World {
         const NodeId v = f.node;
         if (crashes_[v - 1]++ == 0) {
           agents_[v - 1].reset();  // all state gone; in-flight packets to it are lost on arrival
+          if (tel_) tel_->crashed_at[v - 1] = now, tel_->route_prev[v - 1] = 0;
           alive_[v - 1] = false;
           ++wake_gen_[v - 1];
           wake_at_[v - 1] = kTimeNever;
@@ -396,6 +414,7 @@ class World {
   void on_fault_end(const SimEvent& ev) {
     const std::uint32_t fi = ev.a;
     const Fault& f = sc_.faults[fi];
+    if (tel_) touch(f, ev.at);
     switch (f.kind) {
       case FaultKind::kLinkCut:
         --edges_[f.edge].down;
@@ -458,6 +477,7 @@ class World {
     }
     flap_down_[fi] = !flap_down_[fi];
     comp_dirty_ = true;
+    if (tel_) tel_->changed[f.edge] = ev.at;
     const TimePoint next = ev.at + sc_.params.fault.flap_period / 2;
     if (next < f.end) queue_.push(next, kFlap, fi);
   }
@@ -481,6 +501,204 @@ class World {
       return;
     }
     queue_.push(ev.at + std::max(opts_.observe_every, microseconds(1)), kObserve);
+  }
+
+  // --- telemetry (sim/telemetry.h) ------------------------------------------------------------------------------
+
+  struct Telemetry {
+    TimePoint next{};
+    Rng rng{1};
+    std::vector<std::uint32_t> ctrl_sent, ctrl_ok;             // per direction
+    std::vector<double> data_bytes, owd_n, owd_sum, owd_sq;    // per direction (one-way delays in seconds)
+    std::vector<std::uint32_t> sent, received, transit, transit_dropped, queue_dropped;  // per node
+    std::vector<TimePoint> changed;                            // per edge: last state change of the link or an end
+    std::vector<TimePoint> crashed_at;                         // per node
+    std::vector<std::uint64_t> route_prev;                     // per node: route computations at the last window
+    std::vector<double> base_snr, base_cpu, base_mem;
+    std::vector<std::int32_t> dir_entry;                       // per direction: its CSR entry
+    TelemetryWindow window;
+  };
+
+  void init_telemetry() {
+    tel_ = std::make_unique<Telemetry>();
+    Telemetry& t = *tel_;
+    const std::size_t m = edges_.size(), d = 2 * m;
+    t.next = kTimeZero + opts_.telemetry.window;
+    t.rng = Rng::derive(sc_.params.seed, 0x74656C656D000000ULL);  // "telem": draws of its own, not the model's
+    t.ctrl_sent.assign(d, 0);
+    t.ctrl_ok.assign(d, 0);
+    for (auto* v : {&t.data_bytes, &t.owd_n, &t.owd_sum, &t.owd_sq}) v->assign(d, 0.0);
+    for (auto* v : {&t.sent, &t.received, &t.transit, &t.transit_dropped, &t.queue_dropped}) v->assign(n_, 0);
+    t.changed.assign(m, kTimeZero);
+    t.crashed_at.assign(n_, kTimeZero);
+    t.route_prev.assign(n_, 0);
+    t.base_snr.resize(m);
+    for (std::size_t e = 0; e < m; ++e) {
+      const auto [a, b] = sc_.topo.edges[e];
+      if (!sc_.topo.positions.empty() && sc_.topo.radius > 0) {
+        const double dx = sc_.topo.positions[a - 1].first - sc_.topo.positions[b - 1].first;
+        const double dy = sc_.topo.positions[a - 1].second - sc_.topo.positions[b - 1].second;
+        const double r = std::sqrt(dx * dx + dy * dy) / sc_.topo.radius;
+        t.base_snr[e] = std::max(12.0, 32.0 - 16.0 * r * r + t.rng.normal(0.0, 2.0));
+      } else {
+        t.base_snr[e] = 18.0 + 14.0 * t.rng.uniform();
+      }
+    }
+    t.base_cpu.resize(n_);
+    t.base_mem.resize(n_);
+    for (std::size_t i = 0; i < n_; ++i) {
+      t.base_cpu[i] = 0.1 + 0.25 * t.rng.uniform();
+      t.base_mem[i] = 0.3 + 0.2 * t.rng.uniform();
+    }
+    t.dir_entry.assign(d, -1);
+    for (std::size_t k = 0; k < port_dir_.size(); ++k) t.dir_entry[port_dir_[k]] = static_cast<std::int32_t>(k);
+    std::vector<std::pair<std::int32_t, std::int32_t>> links;
+    links.reserve(m);
+    for (const auto& [a, b] : sc_.topo.edges) links.emplace_back(a - 1, b - 1);
+    ml::LabelledWindow& w = t.window.data;
+    w.graph = ml::Graph::from_links(n_, links);  // out-edges sorted by target: the adjacency's port order
+    w.graph.node_ids.resize(n_);
+    for (std::size_t i = 0; i < n_; ++i) w.graph.node_ids[i] = static_cast<std::uint32_t>(i + 1);
+    w.node_labels.assign(n_, 0.0f);
+    w.edge_labels.assign(w.graph.num_edges(), 0.0f);
+  }
+
+  void count_delivery(std::uint32_t dir, bool control, std::size_t bytes, Duration owd) {
+    Telemetry& t = *tel_;
+    if (control) ++t.ctrl_ok[dir];
+    else t.data_bytes[dir] += static_cast<double>(bytes);
+    const double x = to_seconds(owd);
+    t.owd_n[dir] += 1;
+    t.owd_sum[dir] += x;
+    t.owd_sq[dir] += x * x;
+  }
+
+  // A fault's elements change state now (link age).
+  void touch(const Fault& f, TimePoint now) {
+    Telemetry& t = *tel_;
+    switch (f.kind) {
+      case FaultKind::kLinkCut:
+      case FaultKind::kFlapping:
+        t.changed[f.edge] = now;
+        break;
+      case FaultKind::kPartition:
+        for (std::uint32_t e : f.cut_edges) t.changed[e] = now;
+        break;
+      case FaultKind::kNodeCrash:
+        for (PortId p = 0; p < sc_.adj.degree(f.node); ++p) t.changed[sc_.adj.port(f.node, p).edge] = now;
+        break;
+      default:
+        break;
+    }
+  }
+
+  // A window ending at t is read 1 us before t, so that the state it reports (links up, nodes alive) is the one the
+  // window saw, not that of a fault starting or ending exactly at t.
+  static constexpr Duration kTelemetryLead = microseconds(1);
+
+  void on_telemetry(const SimEvent& ev) {
+    --stats_.events;  // not a model event
+    emit_telemetry(ev.at + kTelemetryLead);
+    if (tel_->next - kTelemetryLead < sc_.end()) queue_.push(tel_->next - kTelemetryLead, kTelemetry);
+  }
+
+  void emit_telemetry(TimePoint now) {
+    using ml::EdgeFeature;
+    using ml::NodeFeature;
+    Telemetry& t = *tel_;
+    const TelemetryParams& tp = opts_.telemetry;
+    const TimePoint start = now - tp.window;
+    const double ws = to_seconds(tp.window);
+    constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
+    ml::Graph& g = t.window.data.graph;
+    auto node = [&g](std::size_t i, NodeFeature f, double x) {
+      g.node_features(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(ml::index(f))) = static_cast<float>(x);
+    };
+    auto edge = [&g](std::size_t k, EdgeFeature f, double x) {
+      g.edge_features(static_cast<Eigen::Index>(k), static_cast<Eigen::Index>(ml::index(f))) = static_cast<float>(x);
+    };
+    std::vector<double> overloaded(n_, 0.0);
+    for (const Fault& f : sc_.faults) {
+      if (f.kind == FaultKind::kOverload) overloaded[f.node - 1] += covered_share(f, start, now);
+    }
+    for (std::size_t i = 0; i < n_; ++i) {
+      const NodeId u = static_cast<NodeId>(i + 1);
+      std::size_t up = 0;
+      for (PortId p = 0; p < sc_.adj.degree(u); ++p) {
+        const auto& port = sc_.adj.port(u, p);
+        up += alive_[i] && alive_[port.peer - 1] && edges_[port.edge].down == 0 ? 1 : 0;
+      }
+      const double degree = static_cast<double>(std::max<std::size_t>(1, sc_.adj.degree(u)));
+      node(i, NodeFeature::kUpNeighbourRatio, static_cast<double>(up) / degree);
+      if (!alive_[i]) {  // a crashed node reports nothing: its last summary only grows old
+        for (NodeFeature f : {NodeFeature::kCpu, NodeFeature::kMemory, NodeFeature::kQueueDropRatio,
+                              NodeFeature::kForwardLossRatio, NodeFeature::kRouteChangesPerS}) {
+          node(i, f, kNaN);
+        }
+        node(i, NodeFeature::kTelemetryAgeS, to_seconds(now - t.crashed_at[i]));
+        continue;
+      }
+      const double share = std::min(1.0, overloaded[i]);
+      const double load = t.base_cpu[i] + tp.cpu_per_pps * static_cast<double>(t.sent[i] + t.received[i]) / ws +
+                          t.rng.normal(0.0, tp.cpu_noise);
+      const double cpu = (1 - share) * std::clamp(load, 0.0, 1.0) + share * (0.92 + 0.07 * t.rng.uniform());
+      const double mem = std::clamp(t.base_mem[i] + t.rng.normal(0.0, tp.memory_noise) + 0.35 * share, 0.0, 1.0);
+      node(i, NodeFeature::kCpu, cpu);
+      node(i, NodeFeature::kMemory, mem);
+      node(i, NodeFeature::kQueueDropRatio,
+           t.sent[i] == 0 ? 0.0 : static_cast<double>(t.queue_dropped[i]) / static_cast<double>(t.sent[i]));
+      node(i, NodeFeature::kForwardLossRatio,
+           t.transit[i] == 0 ? static_cast<double>(kNaN)
+                             : static_cast<double>(t.transit_dropped[i]) / static_cast<double>(t.transit[i]));
+      const auto routes = agents_[i]->route_computations(now);
+      if (routes) {
+        const std::uint64_t delta = *routes >= t.route_prev[i] ? *routes - t.route_prev[i] : *routes;
+        node(i, NodeFeature::kRouteChangesPerS, static_cast<double>(delta) / ws);
+        t.route_prev[i] = *routes;
+      } else {
+        node(i, NodeFeature::kRouteChangesPerS, kNaN);
+      }
+      node(i, NodeFeature::kTelemetryAgeS, t.rng.uniform());
+    }
+    auto hello_loss = [&t](std::uint32_t d, bool sender_alive) -> double {
+      if (t.ctrl_sent[d] == 0) return sender_alive ? static_cast<double>(kNaN) : 1.0;
+      return 1.0 - static_cast<double>(t.ctrl_ok[d]) / static_cast<double>(t.ctrl_sent[d]);
+    };
+    auto owd = [&t](std::uint32_t d, double& mean, double& sd) {
+      if (t.owd_n[d] == 0) return false;
+      mean = t.owd_sum[d] / t.owd_n[d];
+      sd = std::sqrt(std::max(0.0, t.owd_sq[d] / t.owd_n[d] - mean * mean));
+      return true;
+    };
+    for (std::size_t k = 0; k < port_dir_.size(); ++k) {
+      const std::uint32_t dir = port_dir_[k], rev = dir ^ 1u, e = dir / 2;
+      const NodeId u = dir_to_[rev], v = dir_to_[dir];
+      const bool link_up = edges_[e].down == 0 && alive_[u - 1] && alive_[v - 1];
+      edge(k, EdgeFeature::kLossIn, hello_loss(rev, alive_[v - 1]));
+      edge(k, EdgeFeature::kLossOut, hello_loss(dir, alive_[u - 1]));
+      double m1 = 0, s1 = 0, m2 = 0, s2 = 0;
+      const bool both = owd(dir, m1, s1) && owd(rev, m2, s2);
+      edge(k, EdgeFeature::kRttMs, both ? 1e3 * (m1 + m2) : static_cast<double>(kNaN));
+      edge(k, EdgeFeature::kJitterMs, both ? 1e3 * (s1 + s2) : static_cast<double>(kNaN));
+      edge(k, EdgeFeature::kLinkAgeS, to_seconds(now - t.changed[e]));
+      edge(k, EdgeFeature::kUp, link_up ? 1.0 : 0.0);
+      const double loss = 1.0 - (1.0 - sc_.params.link.loss) * (1.0 - extra_loss(e, now));
+      const double snr = (link_up ? radio_snr_db(t.base_snr[e], loss, tp) : -5.0) + t.rng.normal(0.0, tp.snr_noise_db);
+      edge(k, EdgeFeature::kSnrDb, snr);
+      edge(k, EdgeFeature::kRssiDbm, tp.noise_floor_dbm + snr + t.rng.normal(0.0, tp.snr_noise_db));
+      edge(k, EdgeFeature::kThroughputMbps, t.data_bytes[dir] * 8.0 / 1e6 / ws);
+    }
+    t.window.start = start;
+    t.window.end = now;
+    label_window(sc_.faults, start, now, t.dir_entry, t.window.data);
+    opts_.on_telemetry(t.window);
+    std::fill(t.ctrl_sent.begin(), t.ctrl_sent.end(), 0u);
+    std::fill(t.ctrl_ok.begin(), t.ctrl_ok.end(), 0u);
+    for (auto* x : {&t.data_bytes, &t.owd_n, &t.owd_sum, &t.owd_sq}) std::fill(x->begin(), x->end(), 0.0);
+    for (auto* x : {&t.sent, &t.received, &t.transit, &t.transit_dropped, &t.queue_dropped}) {
+      std::fill(x->begin(), x->end(), 0u);
+    }
+    t.next = now + tp.window;
   }
 
   void finish() {
@@ -535,6 +753,7 @@ class World {
   bool originating_ = false;                   // outputs being performed are the source's own data
   std::vector<std::uint32_t> regimes_;         // active regime changes
   double regime_loss_ = 0.0;                   // their combined extra loss on every link direction
+  std::unique_ptr<Telemetry> tel_;             // null unless RunOptions::on_telemetry is set
 };
 
 }  // namespace

@@ -18,6 +18,7 @@
 #include "sim/agent.h"
 #include "sim/scenario.h"
 #include "sim/scoring.h"
+#include "sim/telemetry.h"
 
 namespace meshloop::sim {
 
@@ -59,6 +60,11 @@ struct RunOptions {
   std::function<bool(const WorldView&)> observe;
   Duration observe_every = seconds(1);
   std::function<void(NodeId node, const mesh::Event& event)> on_event;
+  // Telemetry windows (sim/telemetry.h): off (null) by default; when set, the radio and node-load models run and
+  // this is called at the end of every telemetry.window of virtual time with every node's and link's features and
+  // their ground-truth labels. Observing does not change the run (its draws come from streams of their own).
+  std::function<void(const TelemetryWindow&)> on_telemetry;
+  TelemetryParams telemetry;
 };
 
 RunStats run_protocol(const Scenario& scenario, const Protocol& protocol, const RunOptions& options = {});
