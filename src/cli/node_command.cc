@@ -11,6 +11,7 @@
 #include "cli/commands.h"
 #include "cli/options.h"
 #include "core/log.h"
+#include "rag/served_kb.h"
 #include "transport/udp_driver.h"
 
 namespace meshloop::cli {
@@ -30,8 +31,14 @@ std::string join(const std::vector<std::string>& items) {
 }
 
 // Builds the driver's and the server's options from the merged configuration; every error names its key.
+// The knowledge base served on the HTTP server: kb.path ("" in memory, "off" none), kb.runbooks ("off" none).
+struct KbSettings {
+  bool enabled = true;
+  rag::ServedKnowledgeBaseOptions options;
+};
+
 Status build_options(const Config& c, transport::DriverOptions* d, api::ServerOptions* http, bool* http_enabled,
-                     std::string* log_level) {
+                     std::string* log_level, KbSettings* kb) {
   *log_level = c.get_string("log.level", "info");
   auto id = c.get_int("node.id", 0);
   if (!id.ok()) return id.status();
@@ -91,6 +98,12 @@ Status build_options(const Config& c, transport::DriverOptions* d, api::ServerOp
     }
   }
   http->token = c.get_string("api.token", "");
+  const std::string kb_path = c.get_string("kb.path", "");
+  kb->enabled = kb_path != "off" && kb_path != "none";
+  kb->options.path = kb_path == "memory" ? "" : kb_path;
+  const std::string runbooks = c.get_string("kb.runbooks", "");
+  kb->options.runbooks = runbooks != "off" && runbooks != "none";
+  kb->options.runbook_dir = kb->options.runbooks ? runbooks : "";
   return Status::Ok();
 }
 
@@ -99,7 +112,8 @@ int run_node(const Config& config) {
   api::ServerOptions http;
   bool http_enabled = true;
   std::string log_level;
-  Status s = build_options(config, &options, &http, &http_enabled, &log_level);
+  KbSettings kb_settings;
+  Status s = build_options(config, &options, &http, &http_enabled, &log_level, &kb_settings);
   if (s.ok()) s = init_logging(log_level, "node");
   if (!s.ok()) {
     std::cerr << "meshloop node: " << s.message() << "\n";
@@ -122,6 +136,8 @@ int run_node(const Config& config) {
     spdlog::error("{}", driver.status().message());
     return driver.status().code() == StatusCode::kInvalidArgument ? 2 : 1;
   }
+  // Declared before the server so that it outlives the server's use of its routes.
+  std::unique_ptr<rag::ServedKnowledgeBase> kb;
   std::unique_ptr<api::Server> server;
   if (http_enabled) {
     if (!transport::is_loopback_host(http.host) && http.token.empty()) {
@@ -131,12 +147,17 @@ int run_node(const Config& config) {
     server = std::make_unique<api::Server>(http);
     api::add_node_routes(*server, **driver);
     metrics->attach(*server);
+    if (kb_settings.enabled) {
+      kb = std::make_unique<rag::ServedKnowledgeBase>(kb_settings.options);
+      kb->register_routes(*server);
+    }
     if (Status bound = server->start(); !bound.ok()) {
       spdlog::error("{}", bound.message());
       return 1;
     }
     spdlog::info("http api on http://{}:{}", http.host.find(':') != std::string::npos ? "[" + http.host + "]" : http.host,
                  server->port());
+    if (kb) kb->start();  // opened in the background: the mesh and the rest of the API do not wait for it
   }
   (*driver)->start();
   (*driver)->wait();
@@ -150,7 +171,8 @@ void add_node_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("node", "Run one mesh node on UDP, with its HTTP API and optional test traffic");
   cmd->footer(
       "Peers are listed by address; a peer's position in the list is its port. The HTTP API (GET /healthz, "
-      "GET /api/v1/status, POST /api/v1/faults/drop, GET /metrics) listens on 127.0.0.1 at the UDP port + 1000 unless "
+      "GET /api/v1/status, POST /api/v1/faults/drop, GET /metrics, POST /api/v1/kb/documents, POST /api/v1/kb/query, "
+      "GET /api/v1/kb/stats) listens on 127.0.0.1 at the UDP port + 1000 unless "
       "--http-listen says otherwise ('off' disables it; port 0 picks a free port and logs it). SIGINT/SIGTERM stop "
       "the node cleanly.");
   auto options = std::make_shared<LayeredOptions>(*cmd);
@@ -167,6 +189,12 @@ void add_node_command(CLI::App& app) {
   options->add("mesh.dead_multiplier", "--dead-multiplier", "Silent hello intervals before a neighbour is down", "3");
   options->add("http.listen", "--http-listen", "HTTP API address host:port, or 'off'", "127.0.0.1:<UDP port + 1000>");
   options->add("api.token", "--api-token", "Bearer token that write routes require (else loopback clients only)");
+  options->add("kb.path", "--kb",
+               "Knowledge-base file served on the HTTP API (loaded, or created; saved after every add); 'memory' "
+               "keeps it in memory, 'off' disables the KB routes",
+               "memory");
+  options->add("kb.runbooks", "--runbooks", "Runbook directory a new knowledge base starts with, or 'off'",
+               "docs/runbooks (or MESHLOOP_RUNBOOKS)");
   options->add_key("traffic");
   cmd->add_option("--traffic", flags->traffic,
                   "Send test traffic DST_ID:RATE (packets/s); repeatable [MESHLOOP_TRAFFIC; traffic in YAML]");
