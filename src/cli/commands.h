@@ -15,5 +15,6 @@ void add_sim_command(CLI::App& app);
 void add_demo_command(CLI::App& app);
 void add_kb_command(CLI::App& app);
 void add_metrics_command(CLI::App& app);
+void add_train_command(CLI::App& app);
 
 }  // namespace meshloop::cli

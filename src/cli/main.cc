@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   meshloop::cli::add_demo_command(app);
   meshloop::cli::add_kb_command(app);
   meshloop::cli::add_metrics_command(app);
+  meshloop::cli::add_train_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

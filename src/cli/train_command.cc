@@ -1,0 +1,278 @@
+// `meshloop train`: labelled windows from seeded simulator runs, GraphSAGE trained on them, validated on runs whose
+// seeds (and, by default, one topology) training never saw, side by side with the other detectors; the model file
+// is written crash-safely. Same flags, same binary: the same model bytes (simulation and training are deterministic,
+// single-threaded).
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "ml/detector.h"
+#include "ml/model_file.h"
+#include "ml/train.h"
+#include "sim/meshloop_agent.h"
+#include "sim/scenario.h"
+#include "sim/world.h"
+
+namespace meshloop::cli {
+namespace {
+
+struct TrainArgs {
+  std::string out = "model.bin";
+  std::string report;
+  std::vector<std::string> train_topologies = {"rgg", "grid"};
+  std::vector<std::string> val_topologies = {"rgg", "ba"};
+  std::vector<std::uint64_t> train_seeds = {1, 2, 3, 4};
+  std::vector<std::uint64_t> val_seeds = {101, 102};
+  std::size_t nodes = 36;
+  double degree = 6;
+  std::string duration = "240s";
+  int faults = 24;
+  std::string fault_kinds = "every";
+  double loss = 0.01;
+  std::uint32_t epochs = 30;
+  float learning_rate = 3e-3f;
+  std::uint64_t seed = 1;
+  float threshold = 0.5f;
+  bool quiet = false;
+};
+
+struct Run {
+  std::string topology;
+  std::uint64_t seed;
+  std::vector<ml::LabelledWindow> windows;  // after warm-up, in time order
+};
+
+Result<Run> simulate(const TrainArgs& a, const std::string& topology, std::uint64_t seed) {
+  Config c;
+  c.set("sim.nodes", std::to_string(a.nodes), "train");
+  c.set("sim.topology", topology, "train");
+  c.set("sim.degree", fmt::format("{}", a.degree), "train");
+  c.set("sim.seed", std::to_string(seed), "train");
+  c.set("sim.duration", a.duration, "train");
+  c.set("sim.faults", std::to_string(a.faults), "train");
+  c.set("sim.fault_kinds", a.fault_kinds, "train");
+  c.set("sim.fault_min", "10s", "train");
+  c.set("sim.fault_max", "30s", "train");
+  c.set("sim.flows", std::to_string(a.nodes / 2), "train");
+  c.set("sim.loss", fmt::format("{}", a.loss), "train");
+  auto params = sim::params_from_config(c);
+  if (!params.ok()) return params.status();
+  auto sc = sim::build_scenario(*params);
+  if (!sc.ok()) return sc.status();
+  mesh::NodeConfig config;
+  config.hello_interval = params->hello_interval;
+  config.dead_multiplier = params->dead_multiplier;
+  const sim::Protocol proto = sim::meshloop_protocol(config);
+  Run run{topology, seed, {}};
+  sim::RunOptions opts;
+  const TimePoint warm = at(params->warmup);
+  opts.on_telemetry = [&run, warm](const sim::TelemetryWindow& w) {
+    if (w.start >= warm) run.windows.push_back(w.data);
+  };
+  sim::run_protocol(*sc, proto, opts);
+  return run;
+}
+
+struct Counts {
+  ml::Confusion node, link;
+  ml::Confusion all() const {
+    return {node.tp + link.tp, node.fp + link.fp, node.tn + link.tn, node.fn + link.fn};
+  }
+};
+
+void count(ml::Confusion& c, bool flag, bool label) {
+  if (flag && label) ++c.tp;
+  else if (flag) ++c.fp;
+  else if (label) ++c.fn;
+  else ++c.tn;
+}
+
+// Scores one detector over a run's windows in time order, per (element, window) as DESIGN.md defines: elements are
+// nodes and undirected links (a link is flagged when either of its entries is).
+Status score_run(ml::Detector& d, const Run& run, Counts& counts) {
+  ml::Verdicts v;
+  std::vector<std::int32_t> rev;
+  for (std::size_t k = 0; k < run.windows.size(); ++k) {
+    const ml::LabelledWindow& w = run.windows[k];
+    if (rev.empty()) rev = ml::reverse_edges(w.graph);
+    if (Status s = d.observe(w.graph, at(seconds(5 * static_cast<std::int64_t>(k + 1))), v); !s.ok()) return s;
+    for (std::size_t i = 0; i < w.graph.num_nodes(); ++i) {
+      if (!std::isnan(w.node_labels[i])) count(counts.node, v.node_flag[i] != 0, w.node_labels[i] > 0.5f);
+    }
+    for (std::size_t e = 0; e < w.graph.num_edges(); ++e) {
+      const auto r = rev[e];
+      if (r >= 0 && static_cast<std::size_t>(r) < e) continue;  // each undirected link once
+      const bool flag = v.edge_flag[e] != 0 || (r >= 0 && v.edge_flag[static_cast<std::size_t>(r)] != 0);
+      if (!std::isnan(w.edge_labels[e])) count(counts.link, flag, w.edge_labels[e] > 0.5f);
+    }
+  }
+  return Status::Ok();
+}
+
+nlohmann::json confusion_json(const ml::Confusion& c) {
+  return {{"precision", c.precision()}, {"recall", c.recall()}, {"f1", c.f1()},
+          {"tp", c.tp}, {"fp", c.fp}, {"fn", c.fn}, {"tn", c.tn}};
+}
+
+int run_train(const TrainArgs& a) {
+  auto say = [&a](const std::string& s) {
+    if (!a.quiet) std::cerr << s << std::flush;
+  };
+  std::vector<Run> train_runs, val_runs;
+  for (auto* set : {&train_runs, &val_runs}) {
+    const bool training = set == &train_runs;
+    for (const auto& topo : training ? a.train_topologies : a.val_topologies) {
+      for (std::uint64_t seed : training ? a.train_seeds : a.val_seeds) {
+        say(fmt::format("simulating {} {} seed {} ... ", training ? "training" : "validation", topo, seed));
+        auto run = simulate(a, topo, seed);
+        if (!run.ok()) {
+          std::cerr << "meshloop train: " << run.status().message() << "\n";
+          return 2;
+        }
+        say(fmt::format("{} windows\n", run->windows.size()));
+        set->push_back(std::move(run).value());
+      }
+    }
+  }
+  for (std::uint64_t s : a.train_seeds) {
+    for (std::uint64_t v : a.val_seeds) {
+      if (s == v) std::cerr << "meshloop train: warning: seed " << s << " is in both training and validation\n";
+    }
+  }
+  std::vector<ml::LabelledWindow> windows;
+  std::size_t node_pos = 0, edge_pos = 0, node_all = 0, edge_all = 0;
+  for (const Run& r : train_runs) {
+    for (const auto& w : r.windows) {
+      windows.push_back(w);
+      for (float x : w.node_labels) node_pos += x > 0.5f ? 1 : 0;
+      for (float x : w.edge_labels) edge_pos += x > 0.5f ? 1 : 0;
+      node_all += w.node_labels.size();
+      edge_all += w.edge_labels.size();
+    }
+  }
+  say(fmt::format("training on {} windows ({} of {} node labels and {} of {} link entries positive)\n",
+                  windows.size(), node_pos, node_all, edge_pos, edge_all));
+  ml::TrainConfig tc;
+  tc.epochs = a.epochs;
+  tc.learning_rate = a.learning_rate;
+  tc.seed = a.seed;
+  auto trained = ml::train(windows, tc, [&](std::uint32_t epoch, double loss) {
+    say(fmt::format("\repoch {}/{}: loss {:.4f}", epoch + 1, a.epochs, loss));
+  });
+  say("\n");
+  if (!trained.ok()) {
+    std::cerr << "meshloop train: " << trained.status().message() << "\n";
+    return 1;
+  }
+  auto model = std::make_shared<const ml::GraphSage>(trained->model);
+  if (Status s = ml::save_model(*model, a.out); !s.ok()) {
+    std::cerr << "meshloop train: " << s.message() << "\n";
+    return 1;
+  }
+  std::ifstream in(a.out, std::ios::binary);
+  std::stringstream bytes;
+  bytes << in.rdbuf();
+  // The file ends with its payload's CRC, so a CRC over the whole file is a constant: identify it by the rest.
+  const std::string file = bytes.str();
+  const std::uint32_t crc = ml::crc32c(std::string_view(file).substr(0, file.size() >= 4 ? file.size() - 4 : 0));
+
+  nlohmann::json detectors = nlohmann::json::object();
+  std::string table = fmt::format("validation ({} runs, {} windows; per element-window, nodes and links):\n",
+                                  val_runs.size(), [&] {
+                                    std::size_t n = 0;
+                                    for (const Run& r : val_runs) n += r.windows.size();
+                                    return n;
+                                  }());
+  table += fmt::format("  {:<11} {:>9} {:>9} {:>9}   {:>9} {:>9}\n", "detector", "precision", "recall", "F1",
+                       "node F1", "link F1");
+  for (const char* name : {"graphsage", "thresholds", "rules", "static"}) {
+    Counts counts;
+    for (const Run& r : val_runs) {
+      std::unique_ptr<ml::Detector> d;
+      const std::string n = name;
+      if (n == "graphsage") d = std::make_unique<ml::GraphSageDetector>(model, a.threshold);
+      else if (n == "thresholds") d = std::make_unique<ml::ThresholdDetector>();
+      else if (n == "rules") d = std::make_unique<ml::RuleScorer>();
+      else d = std::make_unique<ml::StaticDetector>();
+      if (Status s = score_run(*d, r, counts); !s.ok()) {
+        std::cerr << "meshloop train: " << name << ": " << s.message() << "\n";
+        return 1;
+      }
+    }
+    const ml::Confusion all = counts.all();
+    detectors[name] = confusion_json(all);
+    detectors[name]["node"] = confusion_json(counts.node);
+    detectors[name]["link"] = confusion_json(counts.link);
+    table += fmt::format("  {:<11} {:>9.4f} {:>9.4f} {:>9.4f}   {:>9.4f} {:>9.4f}\n", name, all.precision(),
+                         all.recall(), all.f1(), counts.node.f1(), counts.link.f1());
+  }
+  std::cout << table << fmt::format("model: {} ({} bytes, CRC-32C of all but its trailer {:08x})\n", a.out, bytes.str().size(), crc);
+  if (!a.report.empty()) {
+    nlohmann::json runs = nlohmann::json::array();
+    for (const auto* set : {&train_runs, &val_runs}) {
+      for (const Run& r : *set) {
+        runs.push_back({{"set", set == &train_runs ? "train" : "validation"}, {"topology", r.topology},
+                        {"seed", r.seed}, {"windows", r.windows.size()}});
+      }
+    }
+    nlohmann::json j{{"model", {{"path", a.out}, {"bytes", bytes.str().size()}, {"crc32c", fmt::format("{:08x}", crc)}}},
+                     {"parameters", {{"nodes", a.nodes}, {"degree", a.degree}, {"duration", a.duration},
+                                     {"faults", a.faults}, {"fault_kinds", a.fault_kinds}, {"loss", a.loss},
+                                     {"epochs", a.epochs}, {"learning_rate", a.learning_rate}, {"seed", a.seed},
+                                     {"threshold", a.threshold}}},
+                     {"runs", runs},
+                     {"epoch_loss", trained->report.epoch_loss},
+                     {"validation", detectors}};
+    std::ofstream out(a.report);
+    out << j.dump(2) << "\n";
+    if (!out) {
+      std::cerr << "meshloop train: cannot write report '" << a.report << "'\n";
+      return 1;
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+
+void add_train_command(CLI::App& app) {
+  auto* cmd = app.add_subcommand(
+      "train", "Train the GraphSAGE detector on labelled windows from seeded simulator runs and validate it on held-out ones");
+  auto a = std::make_shared<TrainArgs>();
+  cmd->add_option("--out", a->out, "Model file to write (crash-safely)")->capture_default_str();
+  cmd->add_option("--report", a->report, "Write the training and validation report (JSON) to FILE");
+  cmd->add_option("--train-topologies", a->train_topologies, "Topologies of the training runs")
+      ->delimiter(',')->capture_default_str();
+  cmd->add_option("--val-topologies", a->val_topologies, "Topologies of the validation runs")
+      ->delimiter(',')->capture_default_str();
+  cmd->add_option("--train-seeds", a->train_seeds, "Scenario seeds of the training runs")
+      ->delimiter(',')->capture_default_str();
+  cmd->add_option("--val-seeds", a->val_seeds, "Scenario seeds of the validation runs (held out)")
+      ->delimiter(',')->capture_default_str();
+  cmd->add_option("--nodes", a->nodes, "Nodes per simulated mesh")->capture_default_str();
+  cmd->add_option("--degree", a->degree, "Mean degree (rgg, ba)")->capture_default_str();
+  cmd->add_option("--duration", a->duration, "Virtual length of each run")->capture_default_str();
+  cmd->add_option("--faults", a->faults, "Random faults per run")->capture_default_str();
+  cmd->add_option("--fault-kinds", a->fault_kinds, "Fault kinds (as meshloop sim --fault-kinds)")->capture_default_str();
+  cmd->add_option("--loss", a->loss, "Background loss per link direction")->capture_default_str();
+  cmd->add_option("--epochs", a->epochs, "Training epochs")->capture_default_str();
+  cmd->add_option("--learning-rate", a->learning_rate, "Adam learning rate")->capture_default_str();
+  cmd->add_option("--seed", a->seed, "Seed of weight initialisation and window order")->capture_default_str();
+  cmd->add_option("--threshold", a->threshold, "GraphSAGE flag threshold for validation")->capture_default_str();
+  cmd->add_flag("--quiet", a->quiet, "No progress output");
+  cmd->callback([a] { exit_code() = run_train(*a); });
+}
+
+}  // namespace meshloop::cli
