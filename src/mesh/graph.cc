@@ -180,6 +180,45 @@ Graph Graph::build(std::span<const NodeId> nodes, std::span<const Edge> edges, L
   return g;
 }
 
+void Graph::set_out_edges(Index u, std::span<const Index> targets, std::span<const Cost> costs) {
+  const auto first = static_cast<std::ptrdiff_t>(offsets_[u]);
+  const auto last = static_cast<std::ptrdiff_t>(offsets_[u + 1]);
+  const auto old_count = last - first;
+  const auto new_count = static_cast<std::ptrdiff_t>(targets.size());
+  if (new_count != old_count) {
+    targets_.erase(targets_.begin() + first, targets_.begin() + last);
+    costs_.erase(costs_.begin() + first, costs_.begin() + last);
+    targets_.insert(targets_.begin() + first, targets.begin(), targets.end());
+    costs_.insert(costs_.begin() + first, costs.begin(), costs.end());
+    for (std::size_t i = u + 1; i < offsets_.size(); ++i) {
+      offsets_[i] = static_cast<std::uint32_t>(static_cast<std::ptrdiff_t>(offsets_[i]) + new_count - old_count);
+    }
+  } else {
+    std::copy(targets.begin(), targets.end(), targets_.begin() + first);
+    std::copy(costs.begin(), costs.end(), costs_.begin() + first);
+  }
+}
+
+void Graph::set_edge(Index u, Index v, Cost cost) {
+  const auto t = targets(u);
+  const auto it = std::lower_bound(t.begin(), t.end(), v);
+  const auto at = static_cast<std::ptrdiff_t>(offsets_[u] + static_cast<std::uint32_t>(it - t.begin()));
+  const bool present = it != t.end() && *it == v;
+  if (present && cost != kInfiniteCost) {
+    costs_[static_cast<std::size_t>(at)] = cost;
+    return;
+  }
+  if (!present && cost == kInfiniteCost) return;
+  if (present) {
+    targets_.erase(targets_.begin() + at);
+    costs_.erase(costs_.begin() + at);
+  } else {
+    targets_.insert(targets_.begin() + at, v);
+    costs_.insert(costs_.begin() + at, cost);
+  }
+  for (std::size_t i = u + 1; i < offsets_.size(); ++i) offsets_[i] = present ? offsets_[i] - 1 : offsets_[i] + 1;
+}
+
 void Graph::keep_two_way() {
   std::vector<std::uint32_t> offsets(offsets_.size(), 0);
   std::vector<Index> targets;

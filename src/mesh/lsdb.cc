@@ -30,6 +30,7 @@ Lsdb::Slot& Lsdb::slot_for(NodeId origin) {
     }
     index_[c] = Cell{origin, static_cast<LsdbSlot>(slots_.size())};
     slots_.emplace_back();
+    stamps_.push_back(0);
   }
   return slots_[index_[c].slot];
 }
@@ -45,7 +46,7 @@ void Lsdb::install(Slot& slot, const Lsa& lsa, TimePoint now) {
   slot.entry.lsa = lsa;
   slot.entry.installed = now;
   oldest_installed_ = std::min(oldest_installed_, now);
-  ++version_;
+  stamps_[static_cast<std::size_t>(&slot - slots_.data())] = ++version_;
 }
 
 Lsdb::Verdict Lsdb::consider(const Lsa& lsa, TimePoint now) {
@@ -82,6 +83,7 @@ std::vector<NodeId> Lsdb::remove_expired(TimePoint now, Duration max_age, NodeId
     }
     slot.present = false;
     slot.entry.lsa.links.clear();
+    stamps_[s] = version_ + 1;  // the bump below
     removed.push_back(origin);
     return true;
   });

@@ -54,6 +54,9 @@ class Lsdb {
   }
   std::size_t size() const { return order_.size(); }
   std::uint64_t version() const { return version_; }
+  // The version() at which `slot` last changed (installed or removed): a reader that remembers the version it last
+  // saw finds what changed since by scanning these stamps, one compact array.
+  std::uint64_t changed_at(LsdbSlot slot) const { return stamps_[slot]; }
 
  private:
   struct Slot {
@@ -73,6 +76,7 @@ class Lsdb {
   void grow();
 
   std::vector<Slot> slots_;
+  std::vector<std::uint64_t> stamps_;  // by slot, see changed_at()
   std::vector<Cell> index_ = std::vector<Cell>(16);
   std::vector<LsdbSlot> order_;                 // slots present, by ascending origin
   std::uint64_t version_ = 0;

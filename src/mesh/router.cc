@@ -10,13 +10,24 @@ const LinkAdvert* find_link(const Lsa& lsa, NodeId neighbour) {
                              [](const LinkAdvert& l, NodeId id) { return l.neighbour < id; });
   return it != lsa.links.end() && it->neighbour == neighbour ? &*it : nullptr;
 }
+
+// The cheapest advertised cost of `lsa`'s link to `neighbour` (links are sorted; duplicates, which no sane peer
+// sends, count like Graph::build counts them: the cheapest wins); kInfiniteCost when there is none.
+Cost link_cost(const Lsa& lsa, NodeId neighbour) {
+  Cost best = kInfiniteCost;
+  for (const LinkAdvert* l = find_link(lsa, neighbour); l && l != lsa.links.data() + lsa.links.size() &&
+                                                        l->neighbour == neighbour;
+       ++l) {
+    best = std::min(best, l->cost);
+  }
+  return best;
+}
 }  // namespace
 
-void Router::recompute() {
-  stale_ = false;
+void Router::rebuild_graph() {
   // Every advertised link in one pass over the database (origins ascending, each LSA's links sorted), then the graph
-  // keeps the two-way ones: checking on the built arrays is what makes an SPF run at 1000 nodes cheap, where looking
-  // each reverse link up in the database was most of its cost.
+  // keeps the two-way ones: checking on the built arrays is far cheaper than looking each reverse link up in the
+  // database.
   std::vector<NodeId> nodes;
   std::vector<Graph::Edge> edges;
   nodes.reserve(lsdb_.size());
@@ -25,12 +36,65 @@ void Router::recompute() {
     for (const auto& link : entry.lsa.links) edges.push_back({entry.lsa.origin, link.neighbour, link.cost});
   });
   graph_ = Graph::build(nodes, edges, Graph::Links::kTwoWayOnly);
-  self_index_ = graph_.index_of(self_);
-
   no_transit_.assign(graph_.size(), 0);
   lsdb_.for_each([&](const Lsdb::Entry& entry) {
     if (entry.lsa.flags & kLsaFlagAvoidTransit) no_transit_[graph_.index_of(entry.lsa.origin)] = 1;
   });
+}
+
+bool Router::patch_graph() {
+  // Which advertisements changed since the graph was last brought up to date. A new or vanished origin changes the
+  // node set (indices move): rebuild. So does a burst of changes, where patching would cost more than rebuilding.
+  constexpr std::size_t kMaxPatched = 16;
+  std::vector<std::pair<Index, const Lsa*>> changed;
+  for (LsdbSlot slot = 0; slot < lsdb_.slot_count(); ++slot) {
+    if (lsdb_.changed_at(slot) <= built_version_) continue;
+    const Lsdb::Entry* e = lsdb_.at(slot);
+    if (!e) return false;
+    const Index o = graph_.index_of(e->lsa.origin);
+    if (o == kNoIndex || changed.size() == kMaxPatched) return false;
+    changed.emplace_back(o, &e->lsa);
+  }
+  // Only edges at a changed origin can differ: its own (its advertisement) and their reverses (the two-way check).
+  std::vector<Index> targets, reverse_gone;
+  std::vector<Cost> costs, reverse_costs;
+  for (const auto& [o, lsa] : changed) {
+    targets.clear();
+    costs.clear();
+    reverse_costs.clear();
+    for (const LinkAdvert& link : lsa->links) {
+      const Index v = graph_.index_of(link.neighbour);
+      if (v == kNoIndex || v == o || link.cost == kInfiniteCost) continue;
+      if (!targets.empty() && targets.back() == v) {  // a duplicate: the cheapest wins
+        costs.back() = std::min(costs.back(), link.cost);
+        continue;
+      }
+      const Lsdb::Entry* other = lsdb_.find(link.neighbour);
+      const Cost back = other ? link_cost(other->lsa, lsa->origin) : kInfiniteCost;
+      if (back == kInfiniteCost) continue;  // not two-way
+      targets.push_back(v);
+      costs.push_back(link.cost);
+      reverse_costs.push_back(back);
+    }
+    reverse_gone.clear();
+    for (Index v : graph_.targets(o)) {
+      if (!std::binary_search(targets.begin(), targets.end(), v)) reverse_gone.push_back(v);
+    }
+    graph_.set_out_edges(o, targets, costs);
+    for (Index v : reverse_gone) graph_.set_edge(v, o, kInfiniteCost);
+    for (std::size_t k = 0; k < targets.size(); ++k) graph_.set_edge(targets[k], o, reverse_costs[k]);
+    no_transit_[o] = (lsa->flags & kLsaFlagAvoidTransit) ? 1 : 0;
+  }
+  return true;
+}
+
+void Router::recompute() {
+  stale_ = false;
+  if (!built_ || !patch_graph()) rebuild_graph();
+  built_ = true;
+  built_version_ = lsdb_.version();
+  self_index_ = graph_.index_of(self_);
+
   node_avoiding_.clear();
   link_avoiding_.clear();
   reachable_ = 0;

@@ -1,7 +1,7 @@
 // Routes from the link-state database: primary next hops by SPF, and node-protecting backup paths.
 //
-// recompute() builds the compact graph (two-way links only: a link counts when both ends advertise it) and runs
-// SPF from us. Backups answer "how do I reach D if my next hop P is gone?": the shortest path in the graph without
+// recompute() brings the compact graph up to date (two-way links only: a link counts when both ends advertise it),
+// patching it where a few advertisements changed and rebuilding it otherwise, and runs SPF from us. Backups answer "how do I reach D if my next hop P is gone?": the shortest path in the graph without
 // P (without just the link to P when D is P itself). One SPF per avoided neighbour serves every destination behind
 // it, so the node precomputes them for the next hops that carry traffic and computes the rest on first need; either
 // way the tree is cached until the next recompute. See docs/decisions/0003-route-computation.md.
@@ -60,6 +60,9 @@ class Router {
 
  private:
   const ShortestPaths& tree_avoiding(NodeId avoid, bool link_only);
+  void rebuild_graph();
+  // Brings the graph up to date by editing it where advertisements changed; false when a rebuild is due instead.
+  bool patch_graph();
   void ensure_fresh() {
     if (stale_) recompute();
   }
@@ -68,6 +71,8 @@ class Router {
   NodeId self_;
   const Lsdb& lsdb_;
   bool stale_ = false;
+  bool built_ = false;
+  std::uint64_t built_version_ = 0;  // the database version graph_ reflects
   Graph graph_;
   Index self_index_ = kNoIndex;
   std::vector<std::uint8_t> no_transit_;
