@@ -15,6 +15,8 @@ constexpr Duration kAgeCheckInterval = seconds(1);
 // Bytes an LsaUpdate or LsaAck packet may fill with TLVs.
 constexpr std::size_t kBodyBudget = kMaxPacketSize - kHeaderSize - kTagSize;
 constexpr std::size_t kAckTlvSize = 3 + 8;
+// LSA packets sent to one neighbour per flush (per flood_delay): ~5.6 kB per 10 ms, under half of a 10 Mbit/s link.
+constexpr std::size_t kFloodPacketsPerFlush = 4;
 }  // namespace
 
 struct Node::Impl {
@@ -271,7 +273,7 @@ struct Node::Impl {
   }
 
   // Sends queued LSAs and acks, bundled up to the packet size.
-  void flush_floods() {
+  void flush_floods(TimePoint now) {
     flush_at = kTimeNever;
     for (PortId port = 0; port < floods.size(); ++port) {
       PortFlood& f = floods[port];
@@ -282,8 +284,9 @@ struct Node::Impl {
         std::sort(f.to_send.begin(), f.to_send.end(),
                   [this](LsdbSlot a, LsdbSlot b) { return lsdb_origin(a) < lsdb_origin(b); });
         LsaUpdate update;
-        std::size_t used = 0;
-        for (LsdbSlot slot : f.to_send) {
+        std::size_t used = 0, packets = 0, next = 0;
+        for (; next < f.to_send.size(); ++next) {
+          const LsdbSlot slot = f.to_send[next];
           const Lsdb::Entry* e = lsdb.at(slot);
           if (!e) continue;
           // Skip what the neighbour has shown it holds since we queued it (it sent us the same copy: an implicit
@@ -295,12 +298,18 @@ struct Node::Impl {
             send(port, Packet{header(PacketType::kLsaUpdate), std::move(update)}, true);
             update = LsaUpdate{};
             used = 0;
+            if (++packets == kFloodPacketsPerFlush) break;
           }
           update.lsas.push_back(e->lsa);
           used += size;
         }
-        if (!update.lsas.empty()) send(port, Packet{header(PacketType::kLsaUpdate), std::move(update)}, true);
-        f.to_send.clear();
+        if (!update.lsas.empty() && packets < kFloodPacketsPerFlush) {
+          send(port, Packet{header(PacketType::kLsaUpdate), std::move(update)}, true);
+        }
+        // Paced: a database exchange (hundreds of LSAs) would otherwise fill the link's queue at once and drop the
+        // data queued behind it. The rest goes out one flood delay later.
+        f.to_send.erase(f.to_send.begin(), f.to_send.begin() + static_cast<std::ptrdiff_t>(next));
+        if (!f.to_send.empty()) flush_at = now + config.flood_delay;
       }
       if (!f.to_ack.empty()) {
         const std::size_t per_packet = kBodyBudget / kAckTlvSize;
@@ -620,7 +629,7 @@ void Node::tick(TimePoint now) {
   if (now >= m.next_retransmit) m.retransmit(now);
   m.settle(now);
   if (now >= m.spf_at) m.run_spf(now);
-  if (now >= m.flush_at) m.flush_floods();
+  if (now >= m.flush_at) m.flush_floods(now);
 }
 
 void Node::apply(const Command& command, TimePoint now) {
