@@ -278,11 +278,11 @@ struct Node::Impl {
     for (PortId port = 0; port < floods.size(); ++port) {
       PortFlood& f = floods[port];
       if (!f.to_send.empty()) {
-        std::sort(f.to_send.begin(), f.to_send.end());
-        f.to_send.erase(std::unique(f.to_send.begin(), f.to_send.end()), f.to_send.end());
-        // Bundles list origins in ascending id order, whatever order their slots were assigned in.
+        // Bundles list origins in ascending id order, whatever order their slots were assigned in. A present slot
+        // is the only one with its origin, so its repeats end up adjacent (empty slots are skipped below).
         std::sort(f.to_send.begin(), f.to_send.end(),
                   [this](LsdbSlot a, LsdbSlot b) { return lsdb_origin(a) < lsdb_origin(b); });
+        f.to_send.erase(std::unique(f.to_send.begin(), f.to_send.end()), f.to_send.end());
         LsaUpdate update;
         std::size_t used = 0, packets = 0, next = 0;
         for (; next < f.to_send.size(); ++next) {

@@ -29,6 +29,14 @@ void sort_links(Lsa& lsa) {
             [](const LinkAdvert& x, const LinkAdvert& y) { return x.neighbour < y.neighbour; });
 }
 
+// Fills `lsdb` with a random symmetric mesh of n nodes (links sorted, as the LSDB keeps them).
+void install_random_mesh(Lsdb& lsdb, Rng& rng, int n) {
+  for (auto& [id, lsa] : random_mesh(rng, n, 0.3)) {
+    sort_links(lsa);
+    lsdb.consider(lsa, kTimeZero);
+  }
+}
+
 // One random change to one origin's links: drop a link, add one, or change a cost (or nothing: a refresh).
 Lsa mutate(Rng& rng, Lsa lsa, int n) {
   ++lsa.seq;
@@ -60,12 +68,8 @@ TEST(RouterTest, SkippingUnaffectedChangesLeavesExactlyTheTreeAFullRecomputeGive
   int skipped = 0, recomputed = 0;
   for (int trial = 0; trial < 40; ++trial) {
     const int n = 12;
-    auto lsas = random_mesh(rng, n, 0.3);
     Lsdb lsdb;
-    for (auto& [id, lsa] : lsas) {
-      sort_links(lsa);
-      lsdb.consider(lsa, kTimeZero);
-    }
+    install_random_mesh(lsdb, rng, n);
     const NodeId self = 1;
     Router incremental(self, lsdb);
     incremental.recompute();
@@ -111,18 +115,14 @@ TEST(RouterTest, PatchingTheGraphGivesTheGraphAndRoutesARebuildGives) {
   Rng rng(77);
   for (int trial = 0; trial < 30; ++trial) {
     const int n = 14;
-    auto lsas = random_mesh(rng, n, 0.3);
     Lsdb lsdb;
-    for (auto& [id, lsa] : lsas) {
-      sort_links(lsa);
-      lsdb.consider(lsa, kTimeZero);
-    }
+    install_random_mesh(lsdb, rng, n);
     const NodeId self = 1;
     Router patched(self, lsdb);
     patched.recompute();
     for (int step = 0; step < 40; ++step) {
-      // One to three origins change between SPF runs (a burst past the patch limit rebuilds, also tested here),
-      // sometimes our own, sometimes only in flags.
+      // One to three origins change between SPF runs (under the patch limit: every step patches), sometimes our
+      // own, sometimes only in flags.
       for (int k = rng.uniform_int(1, 3); k > 0; --k) {
         const auto origin = static_cast<NodeId>(rng.uniform_int(1, n));
         Lsa after = mutate(rng, lsdb.find(origin)->lsa, n);
