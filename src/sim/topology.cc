@@ -122,6 +122,7 @@ Topology make_rgg(std::size_t n, double degree, std::uint64_t seed) {
       p.second = rng.uniform();
     }
     t.edges = geometric_edges(t.positions, t.radius);
+    normalise(t);  // the cell walk emits edges out of order; find_edge needs them sorted
     t.attempts = attempt + 1;
     if (is_connected(t)) return t;
   }

@@ -41,6 +41,20 @@ TEST(RandomGeometric, SparseRequestsAreBridgedIntoOneComponent) {
   EXPECT_GT(t.bridged_components, 0);
 }
 
+// Ground truth (which flows a fault's link lies on) looks links up with find_edge: every generator must yield the
+// sorted (u < v) edge list it searches, in both directions.
+TEST(Topology, EveryLinkOfEveryGeneratorIsFoundFromBothEnds) {
+  for (const Topology& t : {make_grid(50), make_rgg(1000, 8, 1), make_rgg(300, 2.0, 1), make_ba(300, 6, 2)}) {
+    EXPECT_TRUE(std::is_sorted(t.edges.begin(), t.edges.end())) << t.kind;
+    for (std::size_t e = 0; e < t.edges.size(); ++e) {
+      const auto [u, v] = t.edges[e];
+      ASSERT_LT(u, v) << t.kind;
+      ASSERT_EQ(t.find_edge(u, v), static_cast<std::int64_t>(e)) << t.kind << " " << u << "-" << v;
+      ASSERT_EQ(t.find_edge(v, u), static_cast<std::int64_t>(e)) << t.kind << " " << v << "-" << u;
+    }
+  }
+}
+
 TEST(BarabasiAlbert, HasMeanDegreeTwoMAndAHeavyTail) {
   const Topology t = make_ba(1000, 8, 3);
   EXPECT_TRUE(is_connected(t));
