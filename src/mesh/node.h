@@ -45,7 +45,7 @@ struct NodeConfig {
   Duration backup_active_window = seconds(5);  // precompute backups for destinations with traffic this recent
   int estimator_window = 10;                 // hellos in the delivery-ratio window
   double cost_hysteresis = 0.25;             // re-advertise a link cost only when it moved by more than this
-  std::uint8_t default_ttl = 32;
+  std::uint8_t default_ttl = 64;  // IPv4's default: a 1000-node geometric mesh's detours exceed 32 hops
   std::string mesh_key = "meshloop-default-key";  // pre-shared key for HMAC-SHA256
   bool emit_route_events = true;             // kRouteChanged per destination (off in large simulations)
   std::uint32_t boot_epoch = 1;              // increases across restarts (drivers pass wall-clock seconds or a counter)
