@@ -120,10 +120,11 @@ json protocol_json(const Scenario& sc, const RunStats& run) {
   }
   json events = json::object();
   for (const auto& [k, v] : run.agent_events) events[k] = v;
-  json loss_runs = json::array();
-  for (const auto& lr : s.longest_loss_runs) {
-    loss_runs.push_back(json{{"flow", lr.flow}, {"start_s", lr.start_s}, {"packets", lr.packets}});
-  }
+  auto runs_json = [](const std::vector<Score::LossRun>& runs) {
+    json out = json::array();
+    for (const auto& lr : runs) out.push_back(json{{"flow", lr.flow}, {"start_s", lr.start_s}, {"packets", lr.packets}});
+    return out;
+  };
   return json{
       {"pdr", s.pdr},
       {"packets", json{{"sent", s.sent},
@@ -149,7 +150,8 @@ json protocol_json(const Scenario& sc, const RunStats& run) {
       {"convergence_s", run.convergence_s ? json(*run.convergence_s) : json(nullptr)},
       {"agent_events", events},
       {"lost_outside_faults", s.lost_outside_faults},
-      {"longest_loss_runs", loss_runs},
+      {"longest_loss_runs", runs_json(s.longest_loss_runs)},
+      {"longest_unexplained_runs", runs_json(s.longest_unexplained_runs)},
       {"events", run.events},
       {"faults", faults},
   };

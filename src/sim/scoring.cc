@@ -203,10 +203,10 @@ Score score_run(const std::vector<FlowLog>& flows, const std::vector<FaultTruth>
   }
   // Diagnostics for losses that no fault explains (e.g. transient loops or black holes after a heal).
   const std::int64_t after_heal = seconds(5).count();
-  std::vector<Score::LossRun> runs;
+  std::vector<Score::LossRun> runs, unexplained_runs;
   for (std::uint32_t flow = 0; flow < flows.size(); ++flow) {
     const auto& pk = flows[flow].packets;
-    std::optional<Score::LossRun> cur;
+    std::optional<Score::LossRun> cur, cur_unexplained;
     for (std::size_t i = 0; i <= pk.size(); ++i) {
       const bool scored = i < pk.size() && pk[i].connected && pk[i].sent_us < horizon;
       if (scored && !pk[i].delivered()) {
@@ -215,19 +215,33 @@ Score score_run(const std::vector<FlowLog>& flows, const std::vector<FaultTruth>
           explained = explained || (faults[fi].start.time_since_epoch().count() <= pk[i].sent_us &&
                                     pk[i].sent_us < faults[fi].end.time_since_epoch().count() + after_heal);
         }
-        if (!explained) ++sc.lost_outside_faults;
-        if (!cur) cur = Score::LossRun{flow, static_cast<double>(pk[i].sent_us) / 1e6, 0};
+        const Score::LossRun here{flow, static_cast<double>(pk[i].sent_us) / 1e6, 0};
+        if (!cur) cur = here;
         ++cur->packets;
+        if (explained) {
+          if (cur_unexplained) unexplained_runs.push_back(*cur_unexplained);
+          cur_unexplained.reset();
+          continue;
+        }
+        ++sc.lost_outside_faults;
+        if (!cur_unexplained) cur_unexplained = here;
+        ++cur_unexplained->packets;
       } else if (scored || i == pk.size()) {
         if (cur) runs.push_back(*cur);
+        if (cur_unexplained) unexplained_runs.push_back(*cur_unexplained);
         cur.reset();
+        cur_unexplained.reset();
       }
     }
   }
-  std::stable_sort(runs.begin(), runs.end(),
-                   [](const Score::LossRun& a, const Score::LossRun& b) { return a.packets > b.packets; });
-  if (runs.size() > 10) runs.resize(10);
-  sc.longest_loss_runs = std::move(runs);
+  auto longest = [](std::vector<Score::LossRun> v) {
+    std::stable_sort(v.begin(), v.end(),
+                     [](const Score::LossRun& a, const Score::LossRun& b) { return a.packets > b.packets; });
+    if (v.size() > 10) v.resize(10);
+    return v;
+  };
+  sc.longest_loss_runs = longest(std::move(runs));
+  sc.longest_unexplained_runs = longest(std::move(unexplained_runs));
   sc.mttr_s = summarize(std::move(all_mttr));
   for (auto& [kind, values] : by_kind) sc.mttr_by_kind[kind] = summarize(std::move(values));
   return sc;

@@ -84,7 +84,8 @@ struct Score {
   std::uint32_t unrecovered_by_routing = 0;
   std::vector<FaultOutcome> outcomes;  // one per fault, in input order
   // Diagnostics: scored packets lost outside every covering fault's [start, end + 5 s), and the longest runs of
-  // consecutive lost scored packets (flow, first send time, packets), longest first, at most 10.
+  // consecutive lost scored packets (flow, first send time, packets), longest first, at most 10: of all losses, and
+  // of the unexplained ones alone (where to look first when lost_outside_faults is high).
   std::uint64_t lost_outside_faults = 0;
   struct LossRun {
     std::uint32_t flow;
@@ -92,6 +93,7 @@ struct Score {
     std::uint32_t packets;
   };
   std::vector<LossRun> longest_loss_runs;
+  std::vector<LossRun> longest_unexplained_runs;
 };
 
 Score score_run(const std::vector<FlowLog>& flows, const std::vector<FaultTruth>& faults, const ScoringParams& p);

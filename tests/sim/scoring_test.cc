@@ -155,6 +155,9 @@ TEST(Scoring, CountsLossesNoFaultExplainsAndTheLongestLossRuns) {
   EXPECT_EQ(s.longest_loss_runs[0].packets, 5u);
   EXPECT_DOUBLE_EQ(s.longest_loss_runs[0].start_s, 10.0);
   EXPECT_EQ(s.longest_loss_runs[1].packets, 3u);
+  ASSERT_EQ(s.longest_unexplained_runs.size(), 1u);
+  EXPECT_EQ(s.longest_unexplained_runs[0].packets, 3u);
+  EXPECT_DOUBLE_EQ(s.longest_unexplained_runs[0].start_s, 40.0);
 }
 
 }  // namespace
