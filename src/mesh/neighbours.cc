@@ -46,6 +46,11 @@ std::optional<NeighbourChange> NeighbourTable::remove_port(PortId port, TimePoin
 
 void NeighbourTable::go_down(Neighbour& n, TimePoint now, std::vector<NeighbourChange>& changes) {
   const bool was_up = n.state == NeighbourState::kUp;
+  if (was_up) {
+    if (now - n.since >= damping_.memory) n.flaps = 0;
+    ++n.flaps;
+  }
+  n.held = false;
   n.state = NeighbourState::kDown;
   n.since = now;
   n.arrivals.clear();
@@ -105,6 +110,7 @@ bool NeighbourTable::on_hello(PortId port, NodeId sender, std::uint32_t epoch, c
     if (n->state == NeighbourState::kDown) {
       n->state = NeighbourState::kInit;
       n->since = now;
+      n->hello_due = true;  // they have not heard us yet: tell them now and the link is two-way a round trip later
     }
     return false;
   }
@@ -113,6 +119,12 @@ bool NeighbourTable::on_hello(PortId port, NodeId sender, std::uint32_t epoch, c
     n->state = NeighbourState::kUp;
     n->since = now;
     n->advertised_cost = measured;
+    n->hello_due = true;  // they may still be in Init, waiting to hear that we hear them
+    if (n->flaps >= 2) {
+      const int doublings = std::min(n->flaps - 2, 16);
+      n->held_until = now + std::min(damping_.max_hold, damping_.hold * (1 << doublings));
+      n->held = true;
+    }
     changes.push_back({n->port, n->id, true});
     return true;
   }
@@ -152,6 +164,25 @@ TimePoint NeighbourTable::next_expiry() const {
     if (n.state != NeighbourState::kDown) t = std::min(t, n.last_heard + n.dead_time);
   }
   return t;
+}
+
+TimePoint NeighbourTable::next_hold_end() const {
+  TimePoint t = kTimeNever;
+  for (const auto& n : entries_) {
+    if (n.held) t = std::min(t, n.held_until);
+  }
+  return t;
+}
+
+bool NeighbourTable::release_holds(TimePoint now) {
+  bool any = false;
+  for (auto& n : entries_) {
+    if (n.held && now >= n.held_until) {
+      n.held = false;
+      any = true;
+    }
+  }
+  return any;
 }
 
 Neighbour* NeighbourTable::by_port(PortId port) {

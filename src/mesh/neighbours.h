@@ -6,6 +6,11 @@
 // neighbour's own report, and smooths the RTT from echoed timestamps. The link cost is 100 x ETX plus the smoothed
 // RTT in milliseconds; the *advertised* cost only moves when the measured one drifts past a hysteresis band, so
 // a noisy link does not make the whole mesh recompute routes.
+//
+// Flap damping: a neighbour that keeps coming back is held out of our advertisement for a while after each return,
+// the hold doubling per flap (as IS-IS and OSPF implementations back off adjacency bring-up). The first return is
+// advertised at once, so a healed cut or a restarted node costs nothing; a flapping link stops moving the whole mesh's
+// routes (and its traffic) after its second flap. Held neighbours stay Up: hellos and flooding go on.
 // Thread-safety: none; owned by one Node.
 #pragma once
 
@@ -15,6 +20,7 @@
 #include <vector>
 
 #include "core/time.h"
+#include "mesh/flap_damping.h"
 #include "mesh/types.h"
 #include "mesh/wire.h"
 
@@ -49,7 +55,12 @@ struct Neighbour {
   double cost_factor = 1.0;        // RaiseLinkCost
   bool drained = false;            // DrainLink
   bool removed = false;            // the driver removed the port
+  int flaps = 0;                   // downs since it was last stable for FlapDamping::memory
+  TimePoint held_until{};          // not advertised before this (flap damping)
+  bool held = false;               // held_until is pending: re-originate when it passes
+  bool hello_due = false;          // our state towards it moved on: answer with a hello now, not at the next tick
 };
+
 
 // What changed when a hello or a tick was processed.
 struct NeighbourChange {
@@ -61,8 +72,8 @@ struct NeighbourChange {
 class NeighbourTable {
  public:
   // window: hellos in the delivery-ratio window; hysteresis: relative cost drift that triggers re-advertising.
-  NeighbourTable(NodeId self, int window, double hysteresis)
-      : self_(self), window_(window), hysteresis_(hysteresis) {}
+  NeighbourTable(NodeId self, int window, double hysteresis, FlapDamping damping = {})
+      : self_(self), window_(window), hysteresis_(hysteresis), damping_(damping) {}
 
   void add_port(PortId port);
   // Returns the id that went down, if the port had an Up neighbour.
@@ -80,6 +91,14 @@ class NeighbourTable {
 
   // Earliest time a neighbour would expire; kTimeNever if none is alive.
   TimePoint next_expiry() const;
+  // Whether our LSA lists the link: Up and not held by flap damping.
+  static bool advertised(const Neighbour& n, TimePoint now) {
+    return n.state == NeighbourState::kUp && now >= n.held_until;
+  }
+  // Earliest end of a pending hold (kTimeNever if none); release_holds clears those that have ended and returns
+  // true if any did (the LSA must be re-originated).
+  TimePoint next_hold_end() const;
+  bool release_holds(TimePoint now);
 
   Neighbour* by_port(PortId port);
   const Neighbour* by_port(PortId port) const;
@@ -97,6 +116,7 @@ class NeighbourTable {
   NodeId self_;
   int window_;
   double hysteresis_;
+  FlapDamping damping_;
   std::vector<Neighbour> entries_;  // few per node: a vector scan beats a map
 };
 

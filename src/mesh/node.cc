@@ -55,7 +55,7 @@ struct Node::Impl {
         self(s),
         rng(seed),
         key(c.mesh_key),
-        neighbours(s, c.estimator_window, c.cost_hysteresis),
+        neighbours(s, c.estimator_window, c.cost_hysteresis, c.flap_damping),
         router(s, lsdb),
         spf_hold(c.spf_hold) {}
 
@@ -102,6 +102,16 @@ struct Node::Impl {
     // BFD-style jitter (75-100% of the interval) keeps neighbours from synchronising.
     const double jitter = 0.75 + 0.25 * rng.uniform();
     next_hello = now + Duration{static_cast<std::int64_t>(static_cast<double>(config.hello_interval.count()) * jitter)};
+  }
+
+  // A neighbour whose state towards us just moved on hears about it now rather than up to a hello interval later
+  // (BFD answers a state change at once): bringing a link up takes a round trip, not two hello intervals.
+  void answer_hello(PortId port, TimePoint now) {
+    Neighbour* n = neighbours.by_port(port);
+    if (!n || !n->hello_due) return;
+    n->hello_due = false;
+    send(port, Packet{header(PacketType::kHello), neighbours.make_hello(port, now, config.hello_interval, config.dead_multiplier)},
+         true);
   }
 
   void on_neighbour_changes(const std::vector<NeighbourChange>& changes, TimePoint now) {
@@ -158,7 +168,7 @@ struct Node::Impl {
     lsa.seq = ++own_seq;
     lsa.flags = avoid_transit ? kLsaFlagAvoidTransit : 0;
     for (const auto& n : neighbours.all()) {
-      if (n.state != NeighbourState::kUp) continue;
+      if (!NeighbourTable::advertised(n, now)) continue;
       const Cost c = NeighbourTable::effective_cost(n);
       if (c == kInfiniteCost) continue;  // drained: not advertised, so nobody routes over it
       lsa.links.push_back({n.id, c});
@@ -584,6 +594,7 @@ void Node::receive(PortId port, std::span<const std::uint8_t> bytes, TimePoint n
       if (m.neighbours.on_hello(port, h.sender, h.epoch, std::get<Hello>(d.packet.body), now, changes)) {
         m.own_dirty = true;
       }
+      m.answer_hello(port, now);
       m.on_neighbour_changes(changes, now);
       break;
     case PacketType::kLsaUpdate:
@@ -625,7 +636,7 @@ void Node::tick(TimePoint now) {
     if (!m.lsdb.remove_expired(now, m.config.lsa_max_age, m.self).empty()) m.spf_needed = true;
     for (auto it = m.pins.begin(); it != m.pins.end();) it = now >= it->second.until ? m.pins.erase(it) : std::next(it);
   }
-  if (now >= m.next_refresh) m.own_dirty = true;
+  if (now >= m.next_refresh || m.neighbours.release_holds(now)) m.own_dirty = true;
   if (now >= m.next_retransmit) m.retransmit(now);
   m.settle(now);
   if (now >= m.spf_at) m.run_spf(now);
@@ -665,8 +676,8 @@ void Node::drain_outputs(std::vector<Output>& out) {
 
 TimePoint Node::next_deadline() const {
   const Impl& m = *impl_;
-  return std::min({m.next_hello, m.neighbours.next_expiry(), m.next_refresh, m.next_retransmit, m.next_age_check,
-                   m.spf_at, m.flush_at, m.originate_at});
+  return std::min({m.next_hello, m.neighbours.next_expiry(), m.neighbours.next_hold_end(), m.next_refresh,
+                   m.next_retransmit, m.next_age_check, m.spf_at, m.flush_at, m.originate_at});
 }
 
 Telemetry Node::telemetry(TimePoint now) const {

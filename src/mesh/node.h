@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "core/time.h"
+#include "mesh/flap_damping.h"
 #include "mesh/types.h"
 
 namespace meshloop::mesh {
@@ -45,6 +46,7 @@ struct NodeConfig {
   Duration backup_active_window = seconds(5);  // precompute backups for destinations with traffic this recent
   int estimator_window = 10;                 // hellos in the delivery-ratio window
   double cost_hysteresis = 0.25;             // re-advertise a link cost only when it moved by more than this
+  FlapDamping flap_damping;                  // hold a flapping link out of our LSA (mesh/neighbours.h)
   std::uint8_t default_ttl = 64;  // IPv4's default: a 1000-node geometric mesh's detours exceed 32 hops
   std::string mesh_key = "meshloop-default-key";  // pre-shared key for HMAC-SHA256
   bool emit_route_events = true;             // kRouteChanged per destination (off in large simulations)

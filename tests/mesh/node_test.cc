@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "common/mini_mesh.h"
 #include "mesh/wire.h"
 
@@ -44,6 +46,55 @@ TEST(NodeTest, NeighboursComeUpTwoWayWithinAFewHellos) {
   EXPECT_NEAR(t.neighbours[0].delivery_ratio_in, 1.0, 0.01);
   EXPECT_GT(t.neighbours[0].srtt_s, 0.0015);  // two 1 ms link delays
   EXPECT_LT(t.neighbours[0].srtt_s, 0.0030);
+}
+
+// Each side answers a state change with a hello at once (BFD-style), so a healed link is two-way one round trip
+// after the first hello crosses it, not one or two hello intervals later.
+TEST(NodeTest, AHealedLinkIsUpARoundTripAfterItsFirstHello) {
+  MiniMesh m(fast_config());
+  m.add_node(1);
+  m.add_node(2);
+  m.link(1, 2);
+  m.run_for(seconds(1));
+  m.cut(1, 2);
+  m.run_for(seconds(1));  // both sides have declared the other down
+  std::map<NodeId, TimePoint> up_at;
+  m.on_event = [&](NodeId id, const Event& e) {
+    if (e.kind == EventKind::kNeighbourUp && !up_at.count(id)) up_at[id] = e.at;
+  };
+  m.heal(1, 2);
+  const TimePoint healed = m.now();
+  m.run_for(milliseconds(500));
+  ASSERT_EQ(up_at.size(), 2u);
+  // The first hello after the heal leaves within one interval (100 ms); three 1 ms crossings finish the handshake.
+  EXPECT_LE(up_at[1] - healed, milliseconds(100) + milliseconds(4));
+  EXPECT_LE(up_at[2] - healed, milliseconds(100) + milliseconds(4));
+}
+
+// A link that keeps failing is held out of the advertisement after its second flap (2 s, then 4 s, ...), so its
+// flaps stop moving routes: the first return is used at once, the second only after the hold.
+TEST(NodeTest, AFlappingLinkIsHeldOutOfRoutingAfterItsSecondFlap) {
+  MiniMesh m = square();
+  m.run_for(seconds(2));
+  ASSERT_EQ(m.node(1)->next_hop(2), 2u);
+  auto flap = [&] {
+    m.cut(1, 2);
+    m.run_for(milliseconds(500));
+    EXPECT_NE(m.node(1)->next_hop(2), 2u);  // detected and routed around
+    m.heal(1, 2);
+    m.run_for(milliseconds(800));
+  };
+  flap();
+  EXPECT_EQ(m.node(1)->next_hop(2), 2u) << "the first return is advertised at once";
+  flap();
+  EXPECT_EQ(m.node(1)->next_hop(2), 4u) << "the second return is held";
+  m.run_for(seconds(2));
+  EXPECT_EQ(m.node(1)->next_hop(2), 2u) << "and used once the 2 s hold has passed";
+  flap();
+  m.run_for(seconds(2));
+  EXPECT_EQ(m.node(1)->next_hop(2), 4u) << "the third return is held twice as long";
+  m.run_for(seconds(2));
+  EXPECT_EQ(m.node(1)->next_hop(2), 2u);
 }
 
 TEST(NodeTest, EveryDatabaseConvergesAndDataIsDelivered) {
