@@ -109,8 +109,10 @@ Score score_run(const std::vector<FlowLog>& flows, const std::vector<FaultTruth>
                    [&](std::uint32_t a, std::uint32_t b) { return faults[a].start < faults[b].start; });
   std::vector<std::uint32_t> rank(faults.size());
   for (std::uint32_t k = 0; k < order.size(); ++k) rank[order[k]] = k;
+  std::vector<std::vector<std::uint32_t>> disconnecting(flows.size());  // for the unexplained-loss diagnostic only
   for (std::uint32_t fi : order) {
     for (std::uint32_t flow : faults[fi].covered_flows) covering[flow].push_back(fi);
+    for (std::uint32_t flow : faults[fi].excluded_flows) disconnecting[flow].push_back(fi);
   }
 
   const std::int64_t w = p.window.count();
@@ -130,7 +132,7 @@ Score score_run(const std::vector<FlowLog>& flows, const std::vector<FaultTruth>
     const FaultTruth& f = faults[fi];
     FaultOutcome& out = sc.outcomes[fi];
     out.covered_flows = static_cast<std::uint32_t>(f.covered_flows.size());
-    out.excluded_flows = f.excluded_flows;
+    out.excluded_flows = static_cast<std::uint32_t>(f.excluded_flows.size());
     const std::int64_t t0 = f.start.time_since_epoch().count();
     const std::int64_t t1 = f.end.time_since_epoch().count();
     double worst = 0;
@@ -210,11 +212,12 @@ Score score_run(const std::vector<FlowLog>& flows, const std::vector<FaultTruth>
     for (std::size_t i = 0; i <= pk.size(); ++i) {
       const bool scored = i < pk.size() && pk[i].connected && pk[i].sent_us < horizon;
       if (scored && !pk[i].delivered()) {
-        bool explained = false;
-        for (std::uint32_t fi : covering[flow]) {
-          explained = explained || (faults[fi].start.time_since_epoch().count() <= pk[i].sent_us &&
-                                    pk[i].sent_us < faults[fi].end.time_since_epoch().count() + after_heal);
-        }
+        auto within = [&](std::uint32_t fi) {
+          return faults[fi].start.time_since_epoch().count() <= pk[i].sent_us &&
+                 pk[i].sent_us < faults[fi].end.time_since_epoch().count() + after_heal;
+        };
+        const bool explained = std::any_of(covering[flow].begin(), covering[flow].end(), within) ||
+                               std::any_of(disconnecting[flow].begin(), disconnecting[flow].end(), within);
         const Score::LossRun here{flow, static_cast<double>(pk[i].sent_us) / 1e6, 0};
         if (!cur) cur = here;
         ++cur->packets;

@@ -36,7 +36,9 @@ struct FaultTruth {
   TimePoint start{};
   TimePoint end{};
   std::vector<std::uint32_t> covered_flows;  // indices into the flow logs
-  std::uint32_t excluded_flows = 0;          // on the path, but endpoints disconnected (crashed endpoint, partition)
+  // On the path, but the fault disconnected the endpoints (a crashed endpoint, a partition between them): not
+  // scored for MTTR, though their losses just after the heal (while routing rejoins them) are the fault's doing.
+  std::vector<std::uint32_t> excluded_flows;
 };
 
 struct ScoringParams {

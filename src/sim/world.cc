@@ -346,7 +346,7 @@ class World {
       const bool endpoint_crash =
           f.kind == FaultKind::kNodeCrash && (flow.src == f.node || flow.dst == f.node);
       if (endpoint_crash) {
-        ++truth.excluded_flows;
+        truth.excluded_flows.push_back(i);
       } else if (on_path(flow, f)) {
         on.push_back(i);
       }
@@ -356,7 +356,7 @@ class World {
       if (connected(sc_.flows[i].src, sc_.flows[i].dst)) {
         truth.covered_flows.push_back(i);
       } else {
-        ++truth.excluded_flows;
+        truth.excluded_flows.push_back(i);
       }
     }
     queue_.push(f.end, kFaultEnd, fi);

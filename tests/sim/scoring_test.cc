@@ -97,7 +97,7 @@ TEST(Scoring, PartitionedPacketsAreReportedApartNotCountedAgainstPdr) {
   auto disc = [](double t) { return t >= 10.0 && t < 20.0; };
   std::vector<FlowLog> logs{make_log(60, disc, [&](double t) { return !disc(t); })};
   FaultTruth f = fault(FaultKind::kPartition, 10.0, 20.0, {});
-  f.excluded_flows = 1;  // its endpoints ended up on different sides
+  f.excluded_flows = {0};  // its endpoints ended up on different sides
   const Score s = score_run(logs, {f}, params(60));
   EXPECT_DOUBLE_EQ(s.pdr, 1.0);
   EXPECT_EQ(s.disconnected_sent, 100u);
@@ -145,6 +145,18 @@ TEST(Summarize, UsesNearestRankPercentiles) {
 
 namespace meshloop::sim {
 namespace {
+
+TEST(Scoring, LossesWhileAPartitionedFlowRejoinsAreTheFaultsDoing) {
+  // Disconnected 10-20 s; lost 20.0-20.5 while routing rejoins the two sides: explained by the partition.
+  auto disc = [](double t) { return t >= 10.0 && t < 20.0; };
+  std::vector<FlowLog> logs{make_log(60, [&](double t) { return disc(t) || (t >= 20.0 && t < 20.45); },
+                                     [&](double t) { return !disc(t); })};
+  FaultTruth f = fault(FaultKind::kPartition, 10.0, 20.0, {});
+  f.excluded_flows = {0};
+  EXPECT_EQ(score_run(logs, {f}, params(60)).lost_outside_faults, 0u);
+  f.excluded_flows.clear();  // the same losses with no fault to blame
+  EXPECT_EQ(score_run(logs, {f}, params(60)).lost_outside_faults, 5u);
+}
 
 TEST(Scoring, CountsLossesNoFaultExplainsAndTheLongestLossRuns) {
   // Lost 10.0-10.5 (during a covering fault) and 40.0-40.3 (no fault near).
