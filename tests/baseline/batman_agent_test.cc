@@ -11,6 +11,11 @@
 #include <sstream>
 #include <string>
 
+#include "sim/meshloop_agent.h"
+#include "sim/report.h"
+#include "sim/scenario.h"
+#include "sim/world.h"
+
 namespace meshloop::baseline {
 namespace {
 
@@ -378,6 +383,44 @@ TEST(BatmanAgent, RestartedNodeIsRelearnedDespiteItsNewRandomSeqno) {
   net.run_until(at(seconds(50)));
   EXPECT_GT(net.agent(1).tq_to(3), 0);
   EXPECT_GT(net.deliveries(1, 3).size(), delivered_before + 50);
+}
+
+}  // namespace
+}  // namespace meshloop::baseline
+
+namespace meshloop::baseline {
+namespace {
+
+// issue 3: `meshloop sim --protocols meshloop,batman` reports batman under "baseline", beside "meshloop", with the
+// same keys, on the same scenario.
+TEST(BatmanHeadToHead, TheReportPutsBatmanUnderBaselineBesideMeshloop) {
+  sim::ScenarioParams p;
+  p.nodes = 30;
+  p.topology = "rgg";
+  p.degree = 6;
+  p.duration = seconds(40);
+  p.warmup = seconds(10);
+  p.faults = 3;
+  p.fault_max = seconds(10);
+  p.flows = 5;
+  p.seed = 5;
+  auto sc = sim::build_scenario(p);
+  ASSERT_TRUE(sc.ok()) << sc.status().message();
+  mesh::NodeConfig node;
+  node.hello_interval = p.hello_interval;
+  std::vector<sim::RunStats> runs{sim::run_protocol(*sc, sim::meshloop_protocol(node)),
+                                  sim::run_protocol(*sc, batman_protocol())};
+  const auto report = sim::report_json(*sc, runs);
+  ASSERT_TRUE(report["protocols"].contains("meshloop"));
+  ASSERT_TRUE(report["protocols"].contains("baseline"));
+  EXPECT_EQ(report["protocols"]["baseline"]["name"], "batman");
+  for (const auto& [key, value] : report["protocols"]["meshloop"].items()) {
+    EXPECT_TRUE(report["protocols"]["baseline"].contains(key)) << key;
+  }
+  EXPECT_GT(report["protocols"]["baseline"]["packets"]["delivered"].get<std::uint64_t>(), 0u);
+  const std::string table = sim::report_table(*sc, runs);
+  EXPECT_NE(table.find("batman"), std::string::npos);
+  EXPECT_NE(table.find("meshloop"), std::string::npos);
 }
 
 }  // namespace
