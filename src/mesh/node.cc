@@ -161,11 +161,11 @@ struct Node::Impl {
   }
 
   // --- link state --------------------------------------------------------------------------------------------
-  void originate(TimePoint now) {
+  // Returns whether an advertisement went out.
+  bool originate(TimePoint now) {
     own_dirty = false;
     Lsa lsa;
     lsa.origin = self;
-    lsa.seq = ++own_seq;
     lsa.flags = avoid_transit ? kLsaFlagAvoidTransit : 0;
     for (const auto& n : neighbours.all()) {
       if (!NeighbourTable::advertised(n, now)) continue;
@@ -176,12 +176,19 @@ struct Node::Impl {
     std::sort(lsa.links.begin(), lsa.links.end(),
               [](const LinkAdvert& a, const LinkAdvert& b) { return a.neighbour < b.neighbour; });
     const Lsdb::Entry* before = lsdb.find(self);
-    if (!before || before->lsa.links != lsa.links || before->lsa.flags != lsa.flags) spf_needed = true;
+    const bool changed = !before || before->lsa.links != lsa.links || before->lsa.flags != lsa.flags;
+    // A neighbour event that leaves the advertisement as it was (a held or drained link coming and going, a cost
+    // moving back inside the band) floods nothing: only a change, a refresh or a stale copy of ours does.
+    if (!changed && !own_must) return false;
+    own_must = false;
+    if (changed) spf_needed = true;
+    lsa.seq = ++own_seq;
     lsdb.install_own(lsa, now);
     flood(self, kNoPort, now);
     ++counters.lsas_originated;
     next_refresh = now + config.lsa_refresh;
     event(now, EventKind::kLsaOriginated, kNoNode, kNoNode, kNoNode, lsa.seq);
+    return true;
   }
 
   // Queues `origin`'s LSA to every Up neighbour except the port it came from.
@@ -209,6 +216,7 @@ struct Node::Impl {
         if (lsa.seq >= own_seq) {
           own_seq = lsa.seq;
           own_dirty = true;
+          own_must = true;
         }
         continue;
       }
@@ -482,9 +490,10 @@ struct Node::Impl {
       if (in_startup_hold(now)) {
         originate_at = startup_until;
       } else if (!originated || now >= last_origination + config.lsa_min_interval) {
-        originate(now);
-        originated = true;
-        last_origination = now;
+        if (originate(now)) {
+          originated = true;
+          last_origination = now;
+        }
         originate_at = kTimeNever;
       } else {
         originate_at = last_origination + config.lsa_min_interval;
@@ -517,6 +526,7 @@ struct Node::Impl {
 
   std::uint32_t own_seq = 0;
   bool own_dirty = true;
+  bool own_must = false;  // re-originate even if unchanged: a refresh, or a copy of ours from before a restart
   bool avoid_transit = false;
   std::vector<PortFlood> floods;  // by port: drivers number ports densely from 0
   TimePoint next_hello = kTimeZero;
@@ -636,7 +646,8 @@ void Node::tick(TimePoint now) {
     if (!m.lsdb.remove_expired(now, m.config.lsa_max_age, m.self).empty()) m.spf_needed = true;
     for (auto it = m.pins.begin(); it != m.pins.end();) it = now >= it->second.until ? m.pins.erase(it) : std::next(it);
   }
-  if (now >= m.next_refresh || m.neighbours.release_holds(now)) m.own_dirty = true;
+  if (now >= m.next_refresh) m.own_dirty = m.own_must = true;
+  if (m.neighbours.release_holds(now)) m.own_dirty = true;
   if (now >= m.next_retransmit) m.retransmit(now);
   m.settle(now);
   if (now >= m.spf_at) m.run_spf(now);

@@ -90,9 +90,13 @@ TEST(NodeTest, AFlappingLinkIsHeldOutOfRoutingAfterItsSecondFlap) {
   EXPECT_EQ(m.node(1)->next_hop(2), 4u) << "the second return is held";
   m.run_for(seconds(2));
   EXPECT_EQ(m.node(1)->next_hop(2), 2u) << "and used once the 2 s hold has passed";
+  // While held, the link coming and going changes nothing we advertise: no flood at all.
+  int originated = 0;
+  m.on_event = [&](NodeId id, const Event& e) { originated += id == 1 && e.kind == EventKind::kLsaOriginated; };
   flap();
   m.run_for(seconds(2));
   EXPECT_EQ(m.node(1)->next_hop(2), 4u) << "the third return is held twice as long";
+  EXPECT_EQ(originated, 1) << "one advertisement for the link going down, none for the held return";
   m.run_for(seconds(2));
   EXPECT_EQ(m.node(1)->next_hop(2), 2u);
 }
