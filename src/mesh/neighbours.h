@@ -61,7 +61,6 @@ struct Neighbour {
   bool hello_due = false;          // our state towards it moved on: answer with a hello now, not at the next tick
 };
 
-
 // What changed when a hello or a tick was processed.
 struct NeighbourChange {
   PortId port;
