@@ -48,49 +48,75 @@ BENCHMARK(BM_HistogramObserve)->Threads(1)->Threads(2);
 // does what the UDP driver does for metrics: DriverObserver::data_sent (reroute timer) for every data packet sent,
 // and a telemetry snapshot into MeshMetrics once per 10 000 packets (the driver's once a second at 10 kpps).
 template <bool kMetrics>
-void BM_Forward(benchmark::State& state) {
-  testing::MiniMesh m;
-  m.add_node(1);
-  m.add_node(2);
-  m.add_node(3);
-  m.link(1, 2);
-  m.link(2, 3);
-  m.run_for(seconds(3));
-  mesh::Node& n1 = *m.node(1);
-  mesh::Node& n2 = *m.node(2);
-  const TimePoint now = m.now();
-  const std::vector<std::uint8_t> payload(64, 7);
-  std::vector<mesh::Output> out1, out2;
-  obs::MetricsRegistry registry("2");
-  obs::MeshMetrics metrics(registry);
-  obs::RerouteTimer reroute(obs::RerouteTimer::Options{});
-  std::vector<double> done;
-  std::uint64_t packets = 0;
-  for (auto _ : state) {
-    n1.send_data(3, payload, now);
-    n1.drain_outputs(out1);
-    for (auto& o : out1) {
-      if (auto* s = std::get_if<mesh::SendOutput>(&o)) n2.receive(1, s->bytes, now);
+class ForwardLine {
+ public:
+  ForwardLine() : metrics_(registry_) {
+    mesh_.add_node(1);
+    mesh_.add_node(2);
+    mesh_.add_node(3);
+    mesh_.link(1, 2);
+    mesh_.link(2, 3);
+    mesh_.run_for(seconds(3));
+    now_ = mesh_.now();
+  }
+  // One packet from node 1 through node 2. Not inlined, so that callgrind can count exactly this
+  // (--toggle-collect='*ForwardLine*step*').
+  [[gnu::noinline]] void step() {
+    mesh::Node& n1 = *mesh_.node(1);
+    mesh::Node& n2 = *mesh_.node(2);
+    n1.send_data(3, payload_, now_);
+    n1.drain_outputs(out1_);
+    for (auto& o : out1_) {
+      if (auto* s = std::get_if<mesh::SendOutput>(&o)) n2.receive(1, s->bytes, now_);
     }
-    out1.clear();
-    n2.drain_outputs(out2);
+    out1_.clear();
+    n2.drain_outputs(out2_);
     if constexpr (kMetrics) {
-      for (auto& o : out2) {
+      for (auto& o : out2_) {
         if (auto* s = std::get_if<mesh::SendOutput>(&o); s != nullptr && !s->control) {
-          reroute.data_sent(3, now, done);
+          reroute_.data_sent(3, now_, done_);
         }
       }
-      if (++packets % 10000 == 0) metrics.update(n2.telemetry(now));
+      if (++packets_ % 10000 == 0) metrics_.update(n2.telemetry(now_));
     }
-    benchmark::DoNotOptimize(out2.data());
-    out2.clear();
+    benchmark::DoNotOptimize(out2_.data());
+    out2_.clear();
   }
-  if (n2.telemetry(now).counters.data_forwarded < static_cast<std::uint64_t>(state.iterations())) {
+  std::uint64_t forwarded() { return mesh_.node(2)->telemetry(now_).counters.data_forwarded; }
+
+ private:
+  testing::MiniMesh mesh_;
+  TimePoint now_;
+  const std::vector<std::uint8_t> payload_ = std::vector<std::uint8_t>(64, 7);
+  std::vector<mesh::Output> out1_, out2_;
+  obs::MetricsRegistry registry_{"2"};
+  obs::MeshMetrics metrics_;
+  obs::RerouteTimer reroute_{obs::RerouteTimer::Options{}};
+  std::vector<double> done_;
+  std::uint64_t packets_ = 0;
+};
+
+template <bool kMetrics>
+void BM_Forward(benchmark::State& state) {
+  ForwardLine<kMetrics> line;
+  for (auto _ : state) line.step();
+  if (line.forwarded() < static_cast<std::uint64_t>(state.iterations())) {
     state.SkipWithError("node 2 did not forward every packet");
   }
 }
 BENCHMARK(BM_Forward<false>)->Name("BM_Forward/metrics_compiled_out");
 BENCHMARK(BM_Forward<true>)->Name("BM_Forward/metrics_on");
+
+// A fixed 100 000 packets, for instruction counts where time is too noisy to compare (bench/results/obs_bench.txt).
+template <bool kMetrics>
+void BM_ForwardPackets(benchmark::State& state) {
+  ForwardLine<kMetrics> line;
+  for (auto _ : state) {
+    for (int i = 0; i < 100000; ++i) line.step();
+  }
+}
+BENCHMARK(BM_ForwardPackets<false>)->Name("BM_ForwardPackets/metrics_compiled_out")->Iterations(1);
+BENCHMARK(BM_ForwardPackets<true>)->Name("BM_ForwardPackets/metrics_on")->Iterations(1);
 
 // --- a full scrape of a 200-node simulated mesh -------------------------------------------------------------------
 
