@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
@@ -13,6 +14,8 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <fmt/format.h>
 
 #include "baseline/batman_agent.h"
 #include "cli/commands.h"
@@ -25,6 +28,8 @@
 #ifdef MESHLOOP_SIM_HAVE_MESHLOOP_AGENT
 #include "sim/meshloop_agent.h"
 #endif
+#include "mapek/sim_mapek.h"
+#include "ml/model_file.h"
 
 namespace meshloop::cli {
 namespace {
@@ -169,20 +174,120 @@ int run_sim(const LayeredOptions& layered, const SimArgs& args) {
               << (hp->host.find(':') != std::string::npos ? "[" + hp->host + "]" : hp->host) << ":" << serve->port()
               << "/metrics" << (args.realtime ? " (virtual time paced to wall time)" : "") << std::endl;
   }
+  // The MAPE-K loop: meshloop runs once without it (its usual entry) and once more, on the same scenario, with one
+  // loop per node ("meshloop+mapek"), so the report compares the two on the same seeds.
+  std::unique_ptr<mapek::Knowledge> knowledge;
+  std::unique_ptr<mapek::SimMapek> loops;
+  if (params->mapek != "off") {
+    if (std::find(params->protocols.begin(), params->protocols.end(), "meshloop") == params->protocols.end()) {
+      std::cerr << "meshloop sim: --mapek needs the meshloop protocol\n";
+      return 2;
+    }
+    mapek::SimMapekOptions mo;
+    mo.mode = params->mapek == "observe" ? mapek::Mode::kObserve : mapek::Mode::kAct;
+    if (params->mapek_model == "none") {
+      mo.model_note = "none (learned thresholds)";
+    } else {
+      auto model = ml::load_model(params->mapek_model);
+      if (model.ok()) {
+        mo.model = std::make_shared<const ml::GraphSage>(std::move(model).value());
+        mo.model_note = params->mapek_model;
+      } else {  // refused with its reason; the loops fall back to the learned thresholds
+        std::cerr << "meshloop sim: warning: " << model.status().message() << "; loops use learned thresholds\n";
+        mo.model_note = "refused: " + model.status().message();
+      }
+    }
+    knowledge = std::make_unique<mapek::Knowledge>();
+    loops = std::make_unique<mapek::SimMapek>(*scenario, mo, *knowledge);
+  }
   std::vector<sim::RunStats> runs;
+  std::vector<std::pair<sim::Protocol, bool>> plan;  // protocol, with the loop
   for (const auto& proto : protocols) {
+    plan.emplace_back(proto, false);
+    if (loops && proto.name == "meshloop") {
+      sim::Protocol with = proto;
+      with.name = params->mapek == "observe" ? "meshloop+mapek-observe" : "meshloop+mapek";
+      plan.emplace_back(std::move(with), true);
+    }
+  }
+  const sim::RunStats* off_run = nullptr;
+  const sim::RunStats* on_run = nullptr;
+  for (const auto& [proto, with_loop] : plan) {
     if (stop) break;
     ProgressBar bar(proto.name);
     sim::RunOptions opts;
     if (!args.quiet) opts.progress = [&bar](double f) { bar.update(f); };
     if (serve) serve->attach(opts, proto.name);
+    if (with_loop) loops->attach(opts);
     runs.push_back(sim::run_protocol(*scenario, proto, opts));
     if (serve) serve->finished(runs.back());
   }
+  for (std::size_t i = 0; i < runs.size() && i < plan.size(); ++i) {
+    if (plan[i].first.name == "meshloop" && !plan[i].second) off_run = &runs[i];
+    if (plan[i].second) on_run = &runs[i];
+  }
   std::cout << sim::report_table(*scenario, runs);
+  nlohmann::json mapek_report, detection_report;
+  if (loops && off_run && on_run) {
+    mapek_report = loops->mapek_json();
+    auto summary = [](const sim::Summary& s) {
+      return s.count == 0 ? nlohmann::json{{"p50", nullptr}, {"p95", nullptr}, {"max", nullptr}, {"count", 0}}
+                          : nlohmann::json{{"p50", s.p50}, {"p95", s.p95}, {"max", s.max}, {"count", s.count}};
+    };
+    auto side = [&](const sim::RunStats& r) {
+      nlohmann::json by_kind = nlohmann::json::object();
+      for (const auto& [kind, s] : r.score.mttr_by_kind) by_kind[kind] = summary(s);
+      return nlohmann::json{{"pdr", r.score.pdr},
+                            {"mttr_s", summary(r.score.mttr_s)},
+                            {"mttr_by_kind", by_kind},
+                            {"faults_breaking_flows", r.score.faults_breaking_flows},
+                            {"unrecovered_faults", r.score.unrecovered_faults},
+                            {"unrecovered_by_routing", r.score.unrecovered_by_routing},
+                            {"control_bytes_per_node_s", r.control_bytes_per_node_s}};
+    };
+    mapek_report["off"] = side(*off_run);
+    mapek_report["on"] = side(*on_run);
+    detection_report = loops->detection_json();
+    const auto totals = loops->totals();
+    std::uint64_t applied = 0;
+    for (std::size_t k = 1; k < mapek::kActionKindCount; ++k) {
+      for (std::size_t o = 1; o < mapek::kOutcomeCount; ++o) applied += totals.actions[k][o];
+    }
+    std::cout << fmt::format(
+        "\n  MAPE-K ({}, {}): {} decisions, {} actions applied, {} rolled back, {} false remediations\n"
+        "  {:<34} {:>16} {:>16}\n  {:<34} {:>15.4f}% {:>15.4f}%\n",
+        params->mapek, mapek_report["detector"].get<std::string>(), totals.decisions, applied, totals.rollbacks,
+        loops->false_remediations(), "loop", "off", params->mapek, "PDR", 100 * off_run->score.pdr,
+        100 * on_run->score.pdr);
+    auto row = [&](const std::string& label, const sim::Summary& a, const sim::Summary& b) {
+      auto cell = [](const sim::Summary& s) {
+        return s.count == 0 ? std::string("-") : fmt::format("{:.2f}/{:.2f} n={}", s.p50, s.p95, s.count);
+      };
+      std::cout << fmt::format("  {:<34} {:>16} {:>16}\n", label, cell(a), cell(b));
+    };
+    row("MTTR s p50/p95", off_run->score.mttr_s, on_run->score.mttr_s);
+    for (const auto& [kind, s] : off_run->score.mttr_by_kind) {
+      auto it = on_run->score.mttr_by_kind.find(kind);
+      row("  " + kind, s, it == on_run->score.mttr_by_kind.end() ? sim::Summary{} : it->second);
+    }
+    std::cout << fmt::format("  {:<34} {:>16} {:>16}\n", "unrecovered (+ by routing)",
+                             fmt::format("{} + {}", off_run->score.unrecovered_faults, off_run->score.unrecovered_by_routing),
+                             fmt::format("{} + {}", on_run->score.unrecovered_faults, on_run->score.unrecovered_by_routing));
+    std::cout << "  detection (mesh-wide, per element-window):\n";
+    for (const auto& [name, d] : detection_report.items()) {
+      std::cout << fmt::format("    {:<11} precision {:.3f} recall {:.3f} F1 {:.3f}  ttd p50 {}\n", name,
+                               d["precision"].get<double>(), d["recall"].get<double>(), d["f1"].get<double>(),
+                               d["ttd_s"]["p50"].is_null() ? std::string("-") : fmt::format("{:.1f}s", d["ttd_s"]["p50"].get<double>()));
+    }
+  }
   if (!args.report.empty()) {
     std::ofstream out(args.report);
-    out << sim::report_json(*scenario, runs).dump(2) << "\n";
+    nlohmann::json report = sim::report_json(*scenario, runs);
+    if (!mapek_report.is_null()) {
+      report["mapek"] = mapek_report;
+      report["detection"] = detection_report;
+    }
+    out << report.dump(2) << "\n";
     if (!out) {
       std::cerr << "meshloop sim: cannot write report '" << args.report << "'\n";
       return 1;
