@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -234,16 +235,44 @@ int run_sim(const LayeredOptions& layered, const SimArgs& args) {
       return s.count == 0 ? nlohmann::json{{"p50", nullptr}, {"p95", nullptr}, {"max", nullptr}, {"count", 0}}
                           : nlohmann::json{{"p50", s.p50}, {"p95", s.p95}, {"max", s.max}, {"count", s.count}};
     };
+    // Per fault kind: how the faults that broke flows ended, and the outage: MTTR when routing repaired it, else
+    // the fault's whole duration (a lower bound: it was broken at least until it healed). The outage is what
+    // compares the loop on and off fairly when off leaves a kind to heal by itself (gray holes), where MTTR alone
+    // would count only the faults repaired.
     auto side = [&](const sim::RunStats& r) {
       nlohmann::json by_kind = nlohmann::json::object();
       for (const auto& [kind, s] : r.score.mttr_by_kind) by_kind[kind] = summary(s);
+      std::map<std::string, std::vector<double>> outage;
+      std::map<std::string, std::map<std::string, int>> status;
+      for (std::size_t i = 0; i < r.score.outcomes.size() && i < scenario->faults.size(); ++i) {
+        const sim::Fault& f = scenario->faults[i];
+        if (f.is_shift()) continue;
+        const sim::FaultOutcome& o = r.score.outcomes[i];
+        const std::string kind = sim::fault_kind_name(f.kind);
+        ++status[kind][sim::fault_status_name(o.status)];
+        if (o.status == sim::FaultStatus::kNotBroken) continue;
+        outage[kind].push_back(o.mttr_s ? *o.mttr_s : to_seconds(f.end - f.start));
+      }
+      nlohmann::json outcomes = nlohmann::json::object();
+      std::vector<double> all;
+      for (const auto& [kind, st] : status) {
+        nlohmann::json k = nlohmann::json::object();
+        for (const auto& [name, n] : st) k[name] = n;
+        double sum = 0;
+        for (double x : outage[kind]) sum += x;
+        k["outage_mean_s"] = outage[kind].empty() ? nlohmann::json(nullptr) : nlohmann::json(sum / outage[kind].size());
+        all.insert(all.end(), outage[kind].begin(), outage[kind].end());
+        outcomes[kind] = k;
+      }
       return nlohmann::json{{"pdr", r.score.pdr},
                             {"mttr_s", summary(r.score.mttr_s)},
                             {"mttr_by_kind", by_kind},
                             {"faults_breaking_flows", r.score.faults_breaking_flows},
                             {"unrecovered_faults", r.score.unrecovered_faults},
                             {"unrecovered_by_routing", r.score.unrecovered_by_routing},
-                            {"control_bytes_per_node_s", r.control_bytes_per_node_s}};
+                            {"control_bytes_per_node_s", r.control_bytes_per_node_s},
+                            {"outage_s", summary(sim::summarize(all))},
+                            {"faults_by_kind", outcomes}};
     };
     mapek_report["off"] = side(*off_run);
     mapek_report["on"] = side(*on_run);
@@ -269,6 +298,21 @@ int run_sim(const LayeredOptions& layered, const SimArgs& args) {
     for (const auto& [kind, s] : off_run->score.mttr_by_kind) {
       auto it = on_run->score.mttr_by_kind.find(kind);
       row("  " + kind, s, it == on_run->score.mttr_by_kind.end() ? sim::Summary{} : it->second);
+    }
+    const auto off_side = side(*off_run), on_side = side(*on_run);
+    auto outage_cell = [](const nlohmann::json& j) {
+      return j["outage_s"]["count"] == 0 ? std::string("-")
+                                         : fmt::format("{:.2f}/{:.2f} n={}", j["outage_s"]["p50"].get<double>(),
+                                                       j["outage_s"]["p95"].get<double>(), j["outage_s"]["count"].get<int>());
+    };
+    std::cout << fmt::format("  {:<34} {:>16} {:>16}\n", "outage s p50/p95 (unrepaired: dur.)", outage_cell(off_side),
+                             outage_cell(on_side));
+    for (const auto& [kind, k] : off_side["faults_by_kind"].items()) {
+      auto cell = [&](const nlohmann::json& j) {
+        const auto& x = j["faults_by_kind"][kind];
+        return x["outage_mean_s"].is_null() ? std::string("-") : fmt::format("{:.2f}", x["outage_mean_s"].get<double>());
+      };
+      std::cout << fmt::format("    {:<32} {:>16} {:>16}\n", kind + " mean outage s", cell(off_side), cell(on_side));
     }
     std::cout << fmt::format("  {:<34} {:>16} {:>16}\n", "unrecovered (+ by routing)",
                              fmt::format("{} + {}", off_run->score.unrecovered_faults, off_run->score.unrecovered_by_routing),

@@ -84,6 +84,7 @@ void Loop::tick(const Observation& obs, std::vector<mesh::Command>& out) {
   const TimePoint now = obs.now;
   // monitor
   if (obs.routing) routing_ = obs.routing;
+  reachable_ = obs.reachable;
   expire_overrides(now, out);
   std::vector<Finding> findings;
   if (obs.neighbourhood != nullptr) {
@@ -93,6 +94,7 @@ void Loop::tick(const Observation& obs, std::vector<mesh::Command>& out) {
   if (config_.mode == Mode::kPaused) return;
   verify(now, out);
   if (obs.neighbourhood != nullptr) plan(findings, now, out);
+  reachable_ = nullptr;
 }
 
 // --- analyse -----------------------------------------------------------------------------------------------------
@@ -385,7 +387,7 @@ void Loop::plan(const std::vector<Finding>& findings, TimePoint now, std::vector
     a.applied = now;
     a.verify_at = now + config_.verify_after;
     a.harm_before = f.harm;
-    a.reachable_before = routing_ ? routing_->routes : 0;
+    a.far_end_reachable_before = reachable_ && reachable_(a.knob);
     inc.outcome = Outcome::kPending;
     inc.reason = d.reason;
     a.incident = knowledge_.add(inc);
@@ -463,11 +465,14 @@ void Loop::verify(TimePoint now, std::vector<mesh::Command>& out) {
     }
     if (!a.verified && now >= a.verify_at) {
       const auto harm = harm_of(a);
-      const bool lost_routes = routing_ && a.reachable_before > 0 && routing_->routes < a.reachable_before;
+      // Only a drain can cut reachability (raising a cost never does; avoiding transit changes others' routes, not
+      // ours): a drained link whose far end we can no longer reach was a bridge.
+      const bool lost_routes = a.action == ActionKind::kDrainLink && a.far_end_reachable_before && reachable_ &&
+                               !reachable_(a.knob);
       const bool recovered = harm && !lost_routes && *harm <= config_.recovered_ratio * a.harm_before;
       std::string why = fmt::format("{} on {}: harm {:.4f} -> {} Mbit/s{}", action_name(a.action), a.element.text(),
                                     a.harm_before, harm ? fmt::format("{:.4f}", *harm) : "unmeasured",
-                                    lost_routes ? fmt::format(", reachable {} -> {}", a.reachable_before, routing_->routes) : "");
+                                    lost_routes ? fmt::format(", node {} unreachable", a.knob) : "");
       if (recovered) {
         finish(a, Outcome::kRecovered, now, harm);
         a.verified = true;

@@ -27,6 +27,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -88,6 +89,10 @@ struct Observation {
   const ml::Graph* neighbourhood = nullptr;
   // The node's own routing view (reachable destinations, neighbours); nullopt when the driver has none.
   std::optional<mesh::Telemetry> routing;
+  // Whether routing has a route to a destination now (a read-only query into the node, valid during the tick);
+  // null when the driver cannot say. Verification uses it: a drained link whose far end became unreachable was a
+  // bridge, and the drain is rolled back whatever else it achieved.
+  std::function<bool(NodeId)> reachable;
 };
 
 // One decision, visible with its reason.
@@ -152,7 +157,7 @@ class Loop {
     NodeId knob = mesh::kNoNode;  // the neighbour whose link it changes; self for avoid_transit
     TimePoint detected{}, applied{}, verify_at{}, release_at{};
     double harm_before = 0;
-    std::size_t reachable_before = 0;
+    bool far_end_reachable_before = false;  // drains: the neighbour was reachable when we drained the link
     bool verified = false;
     bool pinned = false;  // an operator's: never verified or rolled back, undone at expiry
     TimePoint expires = kTimeNever;
@@ -194,6 +199,7 @@ class Loop {
   ml::Verdicts verdicts_, second_verdicts_;
   std::unique_ptr<View> view_;
   std::optional<mesh::Telemetry> routing_;
+  std::function<bool(NodeId)> reachable_;  // this tick's (null outside ticks)
   std::map<NodeId, std::deque<bool>> changed_;  // per neighbour: did the link change state in each recent window
   std::vector<Active> active_;
   std::vector<Override> overrides_;

@@ -129,7 +129,8 @@ void SimMapek::on_window(const sim::TelemetryWindow& w, sim::ControlView& view) 
       slot->agent = agent;
     }
     const ml::Graph local = neighbourhood(g, id - 1, opts_.hops);
-    Observation obs{now, &local, agent->mesh_telemetry(now)};
+    Observation obs{now, &local, agent->mesh_telemetry(now),
+                    [agent](NodeId dst) { return agent->next_hop(dst) != mesh::kNoNode; }};
     const std::uint64_t before = slot->loop->stats().decisions;
     cmds.clear();
     slot->loop->tick(obs, cmds);

@@ -88,7 +88,7 @@ struct World {
   std::vector<mesh::Command> tick(Loop& l, std::optional<mesh::Telemetry> routing = std::nullopt) {
     now += seconds(5);
     std::vector<mesh::Command> out;
-    l.tick(Observation{now, &g, routing}, out);
+    l.tick(Observation{now, &g, routing, nullptr}, out);
     return out;
   }
 };
@@ -287,25 +287,41 @@ TEST(Verify, RollsBackWhenDeliveryDidNotRecover) {
   EXPECT_EQ(c.successes, 0u);
 }
 
-TEST(Verify, RollsBackWhenRoutingLostDestinations) {
+TEST(Verify, RollsBackADrainThatCutOffTheFarEnd) {
   World w;
+  for (int i = 0; i < 6; ++i) {  // raising the cost has failed before: the planner drains
+    Incident inc;
+    inc.diagnosis = Diagnosis::kDegradingLink;
+    inc.action = ActionKind::kRaiseLinkCost;
+    inc.outcome = Outcome::kRolledBack;
+    w.knowledge.add(inc);
+  }
   w.flagged_links = {{1, 2}};
   w.link(1, 2, EdgeFeature::kLossIn, 0.3f);
   auto l = w.loop(no_exploration());
-  mesh::Telemetry t{};
-  t.self = 1;
-  t.routes = 40;
-  w.tick(*l, t);
-  w.link(1, 2, EdgeFeature::kThroughputMbps, 0.0f);
-  t.routes = 39;  // a destination became unreachable
-  const auto cmds6 = w.tick(*l, t);
-  ASSERT_NE(only<mesh::command::RaiseLinkCost>(cmds6), nullptr);
+  bool bridge_cut = false;
+  auto tick = [&] {
+    w.now += seconds(5);
+    std::vector<mesh::Command> out;
+    Observation obs{w.now, &w.g, std::nullopt, [&](NodeId id) { return !(bridge_cut && id == 2); }};
+    l->tick(obs, out);
+    return out;
+  };
+  const auto first = tick();
+  ASSERT_NE(only<mesh::command::DrainLink>(first), nullptr);
+  w.link(1, 2, EdgeFeature::kThroughputMbps, 0.0f);  // no traffic on it any more ...
+  bridge_cut = true;                                  // ... because node 2 is cut off
+  const auto second = tick();
+  ASSERT_FALSE(second.empty());
+  const auto* undo = std::get_if<mesh::command::DrainLink>(&second[0]);
+  ASSERT_NE(undo, nullptr);
+  EXPECT_FALSE(undo->drained);
   const Decision* rolled = nullptr;
   for (const Decision& d : l->decisions()) {
     if (d.outcome == Outcome::kRolledBack) rolled = &d;
   }
   ASSERT_NE(rolled, nullptr);
-  EXPECT_NE(rolled->reason.find("reachable 40 -> 39"), std::string::npos) << rolled->reason;
+  EXPECT_NE(rolled->reason.find("node 2 unreachable"), std::string::npos) << rolled->reason;
 }
 
 TEST(Verify, ReleasesAKeptActionOnceTheElementIsHealthy) {
@@ -354,7 +370,7 @@ TEST(RateLimit, PerMeshBudgetIsSharedByLoops) {
   w.link(3, 5, EdgeFeature::kLossIn, 0.3f);
   EXPECT_EQ(w.tick(*a).size(), 1u);
   std::vector<mesh::Command> out;
-  b->tick(Observation{w.now, &w.g, std::nullopt}, out);
+  b->tick(Observation{w.now, &w.g, std::nullopt, nullptr}, out);
   EXPECT_TRUE(out.empty());
   EXPECT_EQ(b->stats().rate_limited_mesh, 1u);
   EXPECT_TRUE(budget.try_take(w.now + seconds(61)));  // the window slides
