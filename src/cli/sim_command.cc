@@ -40,6 +40,7 @@ struct SimArgs {
   std::string report;
   bool quiet = false;
   std::string serve;    // --serve host:port: expose the simulated mesh live on /metrics
+  std::string fp_csv;   // --mapek-fp-csv: per window and detector, false positives / negative element-windows
   bool realtime = false;
 };
 
@@ -324,6 +325,31 @@ int run_sim(const LayeredOptions& layered, const SimArgs& args) {
                                d["ttd_s"]["p50"].is_null() ? std::string("-") : fmt::format("{:.1f}s", d["ttd_s"]["p50"].get<double>()));
     }
   }
+  if (loops && !args.fp_csv.empty()) {
+    std::ofstream csv(args.fp_csv);
+    csv << "t_s";
+    const auto names = loops->detector_names();
+    for (const auto& n : names) csv << "," << n << "_fp," << n << "_negatives," << n << "_fp_rate";
+    csv << ",loop_actions\n";
+    std::map<double, int> actions;
+    for (const auto& [id, d] : loops->decisions()) {
+      if (d.outcome == mapek::Outcome::kPending || d.outcome == mapek::Outcome::kProposed) {
+        if (d.action != mapek::ActionKind::kNone) ++actions[to_seconds(d.at)];
+      }
+    }
+    for (const auto& row : loops->fp_timeline()) {
+      csv << fmt::format("{:.1f}", row.t_s);
+      for (const auto& [fp, neg] : row.fp_neg) {
+        csv << fmt::format(",{},{},{:.5f}", fp, neg, neg == 0 ? 0.0 : static_cast<double>(fp) / static_cast<double>(neg));
+      }
+      auto it = actions.lower_bound(row.t_s - 0.01);
+      csv << "," << (it != actions.end() && it->first < row.t_s + 0.01 ? it->second : 0) << "\n";
+    }
+    if (!csv) {
+      std::cerr << "meshloop sim: cannot write '" << args.fp_csv << "'\n";
+      return 1;
+    }
+  }
   if (!args.report.empty()) {
     std::ofstream out(args.report);
     nlohmann::json report = sim::report_json(*scenario, runs);
@@ -358,6 +384,8 @@ void add_sim_command(CLI::App& app) {
                   "Expose the simulated mesh live on http://ADDR/metrics (host:port; port 0 picks one), one node "
                   "label per simulated node plus the ground truth; keeps serving after the run until SIGINT/SIGTERM");
   cmd->add_flag("--realtime", args->realtime, "With --serve: pace virtual time to wall time");
+  cmd->add_option("--mapek-fp-csv", args->fp_csv,
+                  "With --mapek: write each window's false-positive rate per detector (CSV) to FILE");
   cmd->callback([layered, args] { exit_code() = run_sim(*layered, *args); });
 }
 

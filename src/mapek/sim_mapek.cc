@@ -159,10 +159,16 @@ void SimMapek::score(const sim::TelemetryWindow& w) {
     }
     return -1;
   };
+  FpRow row;
+  row.t_s = to_seconds(w.end);
   for (auto& s : scored_) {
-    if (!s->detector->observe(g, w.end, s->verdicts).ok()) continue;
+    if (!s->detector->observe(g, w.end, s->verdicts).ok()) {
+      row.fp_neg.emplace_back(0, 0);
+      continue;
+    }
     const ml::Verdicts& v = s->verdicts;
     ml::Confusion& c = s->confusion;
+    const ml::Confusion before = c;
     auto count = [&c](bool flag, bool label) {
       if (flag && label) ++c.tp;
       else if (flag) ++c.fp;
@@ -178,6 +184,7 @@ void SimMapek::score(const sim::TelemetryWindow& w) {
       const bool flag = v.edge_flag[e] != 0 || (r >= 0 && v.edge_flag[static_cast<std::size_t>(r)] != 0);
       if (!std::isnan(w.data.edge_labels[e])) count(flag, w.data.edge_labels[e] > 0.5f);
     }
+    row.fp_neg.emplace_back(c.fp - before.fp, (c.fp + c.tn) - (before.fp + before.tn));
     // Time to detect: the first window ending after the fault's injection that flags its element.
     for (std::size_t fi = 0; fi < sc_.faults.size(); ++fi) {
       const sim::Fault& f = sc_.faults[fi];
@@ -202,6 +209,13 @@ void SimMapek::score(const sim::TelemetryWindow& w) {
       }
     }
   }
+  fp_timeline_.push_back(std::move(row));
+}
+
+std::vector<std::string> SimMapek::detector_names() const {
+  std::vector<std::string> out;
+  for (const auto& s : scored_) out.emplace_back(s->detector->name());
+  return out;
 }
 
 LoopStats SimMapek::totals() const {

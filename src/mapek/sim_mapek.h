@@ -52,6 +52,14 @@ class SimMapek {
   // {detector: {precision, recall, f1, tp, fp, fn, tn, ttd_s: {p50, p95, max, count}, detected_faults, faults}}
   nlohmann::json detection_json() const;
 
+  // Per window and detector: false positives / negative element-windows (the regime-change plot).
+  struct FpRow {
+    double t_s = 0;
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> fp_neg;  // by detector, in detector_names() order
+  };
+  const std::vector<FpRow>& fp_timeline() const { return fp_timeline_; }
+  std::vector<std::string> detector_names() const;
+
   // Every decision of every loop, in time order (bounded per loop by LoopConfig::max_decisions).
   std::vector<std::pair<NodeId, Decision>> decisions() const;
   LoopStats totals() const;
@@ -75,6 +83,7 @@ class SimMapek {
   std::vector<std::pair<NodeId, Decision>> retired_decisions_;
   std::vector<std::unique_ptr<Scored>> scored_;
   std::uint64_t windows_ = 0;
+  std::vector<FpRow> fp_timeline_;
   std::uint64_t false_remediations_ = 0, true_remediations_ = 0;
 };
 
