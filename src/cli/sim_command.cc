@@ -221,6 +221,11 @@ int run_sim(const LayeredOptions& layered, const SimArgs& args) {
     if (!args.quiet) opts.progress = [&bar](double f) { bar.update(f); };
     if (serve) serve->attach(opts, proto.name);
     if (with_loop) loops->attach(opts);
+    // The run without the loop takes the same telemetry measurements as the run with it, so that the two differ by
+    // the loop's commands only: reading a node's telemetry is not free of effects on its routing today (the
+    // simulator's route-computation feature calls Node::telemetry(), whose backup count can refresh a stale router
+    // and change equal-cost tie-breaks), so an unmeasured baseline would differ from an observing loop by that.
+    if (loops && proto.name == "meshloop" && !with_loop) opts.on_telemetry = [](const sim::TelemetryWindow&) {};
     runs.push_back(sim::run_protocol(*scenario, proto, opts));
     if (serve) serve->finished(runs.back());
   }

@@ -129,7 +129,10 @@ void SimMapek::on_window(const sim::TelemetryWindow& w, sim::ControlView& view) 
       slot->agent = agent;
     }
     const ml::Graph local = neighbourhood(g, id - 1, opts_.hops);
-    Observation obs{now, &local, agent->mesh_telemetry(now),
+    // No mesh::Telemetry here: Node::telemetry() counts backup routes, which can recompute a stale router and so
+    // change equal-cost tie-breaks: an observing loop would change routes (observe mode caught it). The loop reads
+    // the node's routing through the side-effect-free reachable() query and the window's features instead.
+    Observation obs{now, &local, std::nullopt,
                     [agent](NodeId dst) { return agent->next_hop(dst) != mesh::kNoNode; }};
     const std::uint64_t before = slot->loop->stats().decisions;
     cmds.clear();

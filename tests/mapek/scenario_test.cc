@@ -51,7 +51,9 @@ Outcome2 run(const std::string& fault, Mode mode = Mode::kAct) {
   nc.dead_multiplier = p.dead_multiplier;
   const sim::Protocol proto = sim::meshloop_protocol(nc);
   Outcome2 out;
-  out.off = sim::run_protocol(*sc, proto);
+  sim::RunOptions measured;  // the same measurements as the run with the loop (see sim_command.cc)
+  measured.on_telemetry = [](const sim::TelemetryWindow&) {};
+  out.off = sim::run_protocol(*sc, proto, measured);
   Knowledge knowledge;
   SimMapekOptions mo;
   mo.mode = mode;
