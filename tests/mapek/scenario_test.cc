@@ -16,7 +16,7 @@ namespace {
 
 std::shared_ptr<const ml::GraphModel> default_model() {
   const char* dir = std::getenv("MESHLOOP_SOURCE_DIR");
-  auto m = ml::load_model(std::string(dir ? dir : ".") + "/models/graphsage-default.bin");
+  auto m = ml::load_model(std::string(dir ? dir : MESHLOOP_TEST_SOURCE_DIR) + "/models/graphsage-default.bin");
   EXPECT_TRUE(m.ok()) << m.status().message();
   if (!m.ok()) return nullptr;
   return std::make_shared<const ml::GraphSage>(std::move(m).value());
