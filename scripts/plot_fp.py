@@ -33,7 +33,8 @@ def main(argv):
     names = [k[: -len("_fp_rate")] for k in rows[0] if k.endswith("_fp_rate")]
     t = [float(r["t_s"]) for r in rows]
     w, h, left, right, top, bottom = 900, 420, 60, 150, 30, 50
-    ymax = 0.05
+    peak = max(float(r[n + "_fp_rate"]) for r in rows for n in names if n in ("graphsage", "thresholds"))
+    ymax = max(0.02, min(0.25, peak * 1.1))
     x_of = lambda x: left + (x - t[0]) / max(1e-9, t[-1] - t[0]) * (w - left - right)
     y_of = lambda y: top + (1 - min(y, ymax) / ymax) * (h - top - bottom)
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-family="sans-serif" font-size="12">',
@@ -45,7 +46,7 @@ def main(argv):
     for i in range(6):
         y = ymax * i / 5
         out.append(f'<line x1="{left}" x2="{w - right}" y1="{y_of(y):.1f}" y2="{y_of(y):.1f}" stroke="#eee"/>')
-        out.append(f'<text x="{left - 6}" y="{y_of(y) + 4:.1f}" text-anchor="end">{100 * y:.0f}%</text>')
+        out.append(f'<text x="{left - 6}" y="{y_of(y) + 4:.1f}" text-anchor="end">{100 * y:.1f}%</text>')
     out.append(f'<line x1="{left}" x2="{w - right}" y1="{y_of(budget):.1f}" y2="{y_of(budget):.1f}" '
                f'stroke="black" stroke-dasharray="6,4"/>')
     out.append(f'<text x="{w - right + 4}" y="{y_of(budget) + 4:.1f}">budget {100 * budget:.0f}%</text>')
@@ -59,7 +60,7 @@ def main(argv):
         out.append(f'<text x="{x_of(x):.1f}" y="{h - bottom + 18}" text-anchor="middle">{x:.0f}</text>')
     out.append(f'<text x="{(left + w - right) / 2}" y="{h - 10}" text-anchor="middle">virtual time (s)</text>')
     out.append(f'<text x="14" y="{top + (h - top - bottom) / 2}" transform="rotate(-90 14 {top + (h - top - bottom) / 2})" '
-               f'text-anchor="middle">false positives / negative element-windows (clipped at 5%)</text>')
+               f'text-anchor="middle">false positives / negative element-windows (rules/static clipped)</text>')
     out.append("</svg>")
     with open(dst, "w") as f:
         f.write("\n".join(out) + "\n")
