@@ -58,7 +58,8 @@ struct LoopConfig {
   double avoid_factor = 20.0;          // RaiseLinkCost factor on the link to a node that drops forwarded traffic
   int widen_multiplier = 10;           // SetLinkDetection on a flapping link
   // Signatures (raw feature units, ml/features.h).
-  double loss_limit = 0.05;            // a link losing more than this is degrading
+  double loss_limit = 0.1;             // a link losing more than this is degrading (hello loss over a window: 1 %
+                                       // background loss shows 2 of 25 hellos lost on some direction of 1 link in 10)
   double forward_loss_limit = 0.2;     // a node not forwarding this share of transit is dropping
   double cpu_limit = 0.85, queue_drop_limit = 0.05;  // overloaded
   int flap_windows = 2;                // state changes in this many of the last 4 windows: flapping
