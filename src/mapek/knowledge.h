@@ -27,12 +27,12 @@ struct Incident {
   Diagnosis diagnosis = Diagnosis::kUnexplained;
   ActionKind action = ActionKind::kNone;
   Outcome outcome = Outcome::kProposed;
-  bool explored = false;            // chosen by exploration, not as the best expected benefit
-  double score = 0;                 // the detector's score of the element
-  double harm_before = 0;           // traffic-weighted harm of the element when acting (loop.h)
-  double harm_after = -1;           // at verification; -1 before
-  double time_to_recover_s = -1;    // detection to verified recovery; -1 when not recovered
-  std::string reason;               // why this action (expected benefits, override, mode)
+  bool explored = false;          // chosen by exploration, not as the best expected benefit
+  double score = 0;               // the detector's score of the element
+  double harm_before = 0;         // traffic-weighted harm of the element when acting (loop.h)
+  double harm_after = -1;         // at verification; -1 before
+  double time_to_recover_s = -1;  // detection to verified recovery; -1 when not recovered
+  std::string reason;             // why this action (expected benefits, override, mode)
 };
 
 class Knowledge {

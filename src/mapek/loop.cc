@@ -1,9 +1,9 @@
 #include "mapek/loop.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
-
-#include <fmt/format.h>
 
 namespace meshloop::mapek {
 namespace {
@@ -58,7 +58,8 @@ struct Loop::View {
     return worst;
   }
   float link_throughput(NodeId v) const {
-    return nan_to(entry(out(v), EdgeFeature::kThroughputMbps), 0) + nan_to(entry(in(v), EdgeFeature::kThroughputMbps), 0);
+    return nan_to(entry(out(v), EdgeFeature::kThroughputMbps), 0) +
+           nan_to(entry(in(v), EdgeFeature::kThroughputMbps), 0);
   }
   float total_out_throughput() const {
     float sum = 0;
@@ -152,7 +153,8 @@ void Loop::analyse(const ml::Graph& g, TimePoint now, std::vector<Finding>& find
     } else if (nan_to(fwd, 0) >= config_.forward_loss_limit) {
       f.diagnosis = Diagnosis::kDroppingNode;
       // Transit we hand it, times the share it drops.
-      f.harm = id == self_ ? fwd * v.total_out_throughput() : fwd * nan_to(v.entry(v.out(id), EdgeFeature::kThroughputMbps), 0);
+      f.harm = id == self_ ? fwd * v.total_out_throughput()
+                           : fwd * nan_to(v.entry(v.out(id), EdgeFeature::kThroughputMbps), 0);
       f.evidence = fmt::format("forward loss {:.2f}", fwd);
     } else if (cpu >= config_.cpu_limit || nan_to(q, 0) >= config_.queue_drop_limit) {
       f.diagnosis = Diagnosis::kOverloadedNode;
@@ -191,7 +193,8 @@ void Loop::analyse(const ml::Graph& g, TimePoint now, std::vector<Finding>& find
     if (flapping) {
       f.diagnosis = Diagnosis::kFlappingLink;
       f.harm = carried * lost_share / (1 - lost_share) + (carried > 0 ? 1e-3 : 0);
-      f.evidence = fmt::format("changed state in {} of the last {} windows, loss {:.2f}", changes, h.size(), lost_share);
+      f.evidence =
+          fmt::format("changed state in {} of the last {} windows, loss {:.2f}", changes, h.size(), lost_share);
     } else if (nan_to(up, 1) < 0.5f) {
       f.diagnosis = Diagnosis::kDownLink;
       f.evidence = "down";
@@ -202,8 +205,8 @@ void Loop::analyse(const ml::Graph& g, TimePoint now, std::vector<Finding>& find
     } else {
       f.evidence = "no known signature";
     }
-    f.evidence = fmt::format("{} {:.2f}{}; {}", detector_->name(), f.score, flagged ? opinion(false, static_cast<std::size_t>(e)) : "",
-                             f.evidence);
+    f.evidence = fmt::format("{} {:.2f}{}; {}", detector_->name(), f.score,
+                             flagged ? opinion(false, static_cast<std::size_t>(e)) : "", f.evidence);
     findings.push_back(std::move(f));
   }
   stats_.diagnoses += findings.size();
@@ -213,7 +216,8 @@ void Loop::analyse(const ml::Graph& g, TimePoint now, std::vector<Finding>& find
 
 std::vector<ActionKind> Loop::candidates(const Finding& f) const {
   switch (f.diagnosis) {
-    case Diagnosis::kDegradingLink: return {ActionKind::kRaiseLinkCost, ActionKind::kDrainLink};
+    case Diagnosis::kDegradingLink:
+      return {ActionKind::kRaiseLinkCost, ActionKind::kDrainLink};
     case Diagnosis::kFlappingLink:
       return {ActionKind::kDrainLink, ActionKind::kWidenDetection, ActionKind::kRaiseLinkCost};
     case Diagnosis::kDroppingNode:
@@ -222,20 +226,24 @@ std::vector<ActionKind> Loop::candidates(const Finding& f) const {
     case Diagnosis::kOverloadedNode:
       if (f.element.a == self_) return {ActionKind::kAvoidTransit};
       return {};  // the overloaded node sheds its own transit; its neighbours leave it to it
-    default: return {};
+    default:
+      return {};
   }
 }
 
 // What we expect of an action before Knowledge has seen it tried (success probability).
 double Loop::prior(Diagnosis d, ActionKind a) const {
   switch (d) {
-    case Diagnosis::kDegradingLink: return a == ActionKind::kRaiseLinkCost ? 0.7 : 0.6;
+    case Diagnosis::kDegradingLink:
+      return a == ActionKind::kRaiseLinkCost ? 0.7 : 0.6;
     case Diagnosis::kFlappingLink:
       return a == ActionKind::kDrainLink ? 0.7 : a == ActionKind::kRaiseLinkCost ? 0.5 : 0.4;
     case Diagnosis::kDroppingNode:
       return a == ActionKind::kAvoidNode ? 0.8 : a == ActionKind::kAvoidTransit ? 0.6 : 0.5;
-    case Diagnosis::kOverloadedNode: return 0.6;
-    default: return 0;
+    case Diagnosis::kOverloadedNode:
+      return 0.6;
+    default:
+      return 0;
   }
 }
 
@@ -257,12 +265,17 @@ void Loop::command(const Active& a, bool undo, std::vector<mesh::Command>& out) 
     case ActionKind::kAvoidNode:
       out.emplace_back(c::RaiseLinkCost{a.knob, undo ? 1.0 : config_.avoid_factor});
       break;
-    case ActionKind::kDrainLink: out.emplace_back(c::DrainLink{a.knob, !undo}); break;
-    case ActionKind::kAvoidTransit: out.emplace_back(c::AvoidTransit{!undo}); break;
+    case ActionKind::kDrainLink:
+      out.emplace_back(c::DrainLink{a.knob, !undo});
+      break;
+    case ActionKind::kAvoidTransit:
+      out.emplace_back(c::AvoidTransit{!undo});
+      break;
     case ActionKind::kWidenDetection:
       out.emplace_back(c::SetLinkDetection{a.knob, undo ? 0 : config_.widen_multiplier});
       break;
-    default: break;
+    default:
+      break;
   }
 }
 
@@ -286,8 +299,8 @@ void Loop::plan(const std::vector<Finding>& findings, TimePoint now, std::vector
       // Down links and nodes are routing's (it already rerouted); an overloaded neighbour sheds its own transit.
       d.reason = fmt::format("{} {}: {}; left to {}", diagnosis_name(f.diagnosis), f.element.text(), f.evidence,
                              f.diagnosis == Diagnosis::kOverloadedNode ? "that node's loop" : "routing");
-      if (decisions_.empty() || decisions_.back().element != f.element || decisions_.back().action != ActionKind::kNone ||
-          decisions_.back().diagnosis != f.diagnosis) {
+      if (decisions_.empty() || decisions_.back().element != f.element ||
+          decisions_.back().action != ActionKind::kNone || decisions_.back().diagnosis != f.diagnosis) {
         record(std::move(d));
       }
       continue;
@@ -426,8 +439,8 @@ bool Loop::healthy(const Active& a) const {
   if (a.element.is_link()) {
     const NodeId nb = a.element.other(self_);
     auto it = changed_.find(nb);
-    const bool flapping = it != changed_.end() &&
-                          std::count(it->second.begin(), it->second.end(), true) >= config_.flap_windows;
+    const bool flapping =
+        it != changed_.end() && std::count(it->second.begin(), it->second.end(), true) >= config_.flap_windows;
     return !flapping && nan_to(v.link_loss(nb), 0) < config_.loss_limit;
   }
   const NodeId id = a.element.a;
@@ -450,7 +463,8 @@ void Loop::finish(Active& a, Outcome outcome, TimePoint now, std::optional<doubl
     knowledge_.update(inc);
   }
   auto& row = stats_.actions[static_cast<std::size_t>(a.action)];
-  if (row[static_cast<std::size_t>(Outcome::kPending)] > 0 && !a.verified) --row[static_cast<std::size_t>(Outcome::kPending)];
+  if (row[static_cast<std::size_t>(Outcome::kPending)] > 0 && !a.verified)
+    --row[static_cast<std::size_t>(Outcome::kPending)];
   if (a.verified && outcome == Outcome::kReleased) return;  // a released action stays counted as recovered
   if (a.verified && outcome == Outcome::kOverridden) --row[static_cast<std::size_t>(Outcome::kRecovered)];
   ++row[static_cast<std::size_t>(outcome)];
@@ -467,8 +481,8 @@ void Loop::verify(TimePoint now, std::vector<mesh::Command>& out) {
       const auto harm = harm_of(a);
       // Only a drain can cut reachability (raising a cost never does; avoiding transit changes others' routes, not
       // ours): a drained link whose far end we can no longer reach was a bridge.
-      const bool lost_routes = a.action == ActionKind::kDrainLink && a.far_end_reachable_before && reachable_ &&
-                               !reachable_(a.knob);
+      const bool lost_routes =
+          a.action == ActionKind::kDrainLink && a.far_end_reachable_before && reachable_ && !reachable_(a.knob);
       const bool recovered = harm && !lost_routes && *harm <= config_.recovered_ratio * a.harm_before;
       std::string why = fmt::format("{} on {}: harm {:.4f} -> {} Mbit/s{}", action_name(a.action), a.element.text(),
                                     a.harm_before, harm ? fmt::format("{:.4f}", *harm) : "unmeasured",
@@ -523,9 +537,9 @@ void Loop::set_mode(Mode mode, TimePoint now, std::vector<mesh::Command>& out) {
 }
 
 Status Loop::set_override(const Override& o, TimePoint now, std::vector<mesh::Command>& out) {
-  const bool mine = o.element.is_link() ? (o.element.a == self_ || o.element.b == self_)
-                                        : (o.element.a == self_ || view_->out(o.element.a) >= 0 ||
-                                           changed_.count(o.element.a) > 0);
+  const bool mine = o.element.is_link()
+                        ? (o.element.a == self_ || o.element.b == self_)
+                        : (o.element.a == self_ || view_->out(o.element.a) >= 0 || changed_.count(o.element.a) > 0);
   if (!mine) return Status::InvalidArgument(o.element.text() + " is not this node, a neighbour or one of its links");
   if (o.pin) {
     const ActionKind k = *o.pin;
@@ -572,9 +586,9 @@ Status Loop::set_override(const Override& o, TimePoint now, std::vector<mesh::Co
 
 void Loop::clear_override(const Element& element, TimePoint now, std::vector<mesh::Command>& out) {
   (void)now;
-  overrides_.erase(std::remove_if(overrides_.begin(), overrides_.end(),
-                                  [&](const Override& o) { return o.element == element; }),
-                   overrides_.end());
+  overrides_.erase(
+      std::remove_if(overrides_.begin(), overrides_.end(), [&](const Override& o) { return o.element == element; }),
+      overrides_.end());
   for (auto it = active_.begin(); it != active_.end();) {
     if (it->pinned && it->element == element) {
       command(*it, true, out);

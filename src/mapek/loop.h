@@ -52,19 +52,19 @@ struct LoopConfig {
   double act_margin = 0.25;            // the best action's value must exceed this (doing nothing's value)
   int node_max_actions = 4;            // per node, in any rate_window (rollbacks and releases are never limited)
   Duration rate_window = seconds(60);
-  double exploration = 0.1;            // chance to try a candidate other than the best ...
+  double exploration = 0.1;                 // chance to try a candidate other than the best ...
   Duration exploration_gap = seconds(300);  // ... at most once per this long per node
-  double raise_factor = 4.0;           // RaiseLinkCost factor on a degrading link
-  double avoid_factor = 20.0;          // RaiseLinkCost factor on the link to a node that drops forwarded traffic
-  int widen_multiplier = 10;           // SetLinkDetection on a flapping link
+  double raise_factor = 4.0;                // RaiseLinkCost factor on a degrading link
+  double avoid_factor = 20.0;               // RaiseLinkCost factor on the link to a node that drops forwarded traffic
+  int widen_multiplier = 10;                // SetLinkDetection on a flapping link
   // Signatures (raw feature units, ml/features.h).
-  double loss_limit = 0.1;             // a link losing more than this is degrading (hello loss over a window: 1 %
-                                       // background loss shows 2 of 25 hellos lost on some direction of 1 link in 10)
-  double forward_loss_limit = 0.2;     // a node not forwarding this share of transit is dropping
+  double loss_limit = 0.1;          // a link losing more than this is degrading (hello loss over a window: 1 %
+                                    // background loss shows 2 of 25 hellos lost on some direction of 1 link in 10)
+  double forward_loss_limit = 0.2;  // a node not forwarding this share of transit is dropping
   double cpu_limit = 0.85, queue_drop_limit = 0.05;  // overloaded
-  int flap_windows = 2;                // state changes in this many of the last 4 windows: flapping
-  std::size_t max_decisions = 256;     // kept for inspection (the oldest are dropped)
-  std::uint64_t seed = 1;              // exploration draws
+  int flap_windows = 2;                              // state changes in this many of the last 4 windows: flapping
+  std::size_t max_decisions = 256;                   // kept for inspection (the oldest are dropped)
+  std::uint64_t seed = 1;                            // exploration draws
 };
 
 // Per-mesh action rate limit: at most `max` actions in any `window`. The simulator shares one among all loops; a
@@ -200,7 +200,7 @@ class Loop {
   ml::Verdicts verdicts_, second_verdicts_;
   std::unique_ptr<View> view_;
   std::optional<mesh::Telemetry> routing_;
-  std::function<bool(NodeId)> reachable_;  // this tick's (null outside ticks)
+  std::function<bool(NodeId)> reachable_;       // this tick's (null outside ticks)
   std::map<NodeId, std::deque<bool>> changed_;  // per neighbour: did the link change state in each recent window
   std::vector<Active> active_;
   std::vector<Override> overrides_;

@@ -21,8 +21,8 @@ struct SimMapek::NodeLoop {
 struct SimMapek::Scored {
   std::unique_ptr<ml::Detector> detector;
   ml::Confusion confusion;
-  std::vector<double> ttd;                 // per detected fault
-  std::vector<bool> detected;              // per fault
+  std::vector<double> ttd;     // per detected fault
+  std::vector<bool> detected;  // per fault
   ml::Verdicts verdicts;
 };
 
@@ -64,8 +64,7 @@ std::unique_ptr<Loop> SimMapek::make_loop(NodeId id) const {
   }
   LoopConfig c = opts_.loop;
   c.seed = mix_seed(opts_.loop.seed, sc_.params.seed);
-  return std::make_unique<Loop>(id, c, knowledge_, std::move(primary), std::move(second),
-                                &budget_);
+  return std::make_unique<Loop>(id, c, knowledge_, std::move(primary), std::move(second), &budget_);
 }
 
 void SimMapek::attach(sim::RunOptions& options) {
@@ -132,8 +131,7 @@ void SimMapek::on_window(const sim::TelemetryWindow& w, sim::ControlView& view) 
     // No mesh::Telemetry here: Node::telemetry() counts backup routes, which can recompute a stale router and so
     // change equal-cost tie-breaks: an observing loop would change routes (observe mode caught it). The loop reads
     // the node's routing through the side-effect-free reachable() query and the window's features instead.
-    Observation obs{now, &local, std::nullopt,
-                    [agent](NodeId dst) { return agent->next_hop(dst) != mesh::kNoNode; }};
+    Observation obs{now, &local, std::nullopt, [agent](NodeId dst) { return agent->next_hop(dst) != mesh::kNoNode; }};
     const std::uint64_t before = slot->loop->stats().decisions;
     cmds.clear();
     slot->loop->tick(obs, cmds);
@@ -173,10 +171,14 @@ void SimMapek::score(const sim::TelemetryWindow& w) {
     ml::Confusion& c = s->confusion;
     const ml::Confusion before = c;
     auto count = [&c](bool flag, bool label) {
-      if (flag && label) ++c.tp;
-      else if (flag) ++c.fp;
-      else if (label) ++c.fn;
-      else ++c.tn;
+      if (flag && label)
+        ++c.tp;
+      else if (flag)
+        ++c.fp;
+      else if (label)
+        ++c.fn;
+      else
+        ++c.tn;
     };
     for (std::size_t i = 0; i < g.num_nodes(); ++i) {
       if (!std::isnan(w.data.node_labels[i])) count(v.node_flag[i] != 0, w.data.node_labels[i] > 0.5f);

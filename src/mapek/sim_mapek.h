@@ -11,10 +11,9 @@
 
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "mapek/knowledge.h"
 #include "mapek/loop.h"
@@ -32,8 +31,8 @@ struct SimMapekOptions {
   std::string model_note;                       // where the model came from, or why there is none (for the report)
   bool second_opinion = true;                   // thresholds beside the model in every loop
   int hops = 2;
-  int mesh_max_actions = 40;                    // per-mesh action limit ...
-  Duration mesh_window = seconds(60);           // ... per this long
+  int mesh_max_actions = 40;           // per-mesh action limit ...
+  Duration mesh_window = seconds(60);  // ... per this long
   bool score_detection = true;
 };
 
@@ -77,9 +76,9 @@ class SimMapek {
   const sim::Scenario& sc_;
   SimMapekOptions opts_;
   Knowledge& knowledge_;
-  mutable MeshBudget budget_;  // shared by the loops (make_loop hands it out)
+  mutable MeshBudget budget_;                     // shared by the loops (make_loop hands it out)
   std::vector<std::unique_ptr<NodeLoop>> loops_;  // by id - 1
-  LoopStats retired_;                              // stats of loops lost to crashes
+  LoopStats retired_;                             // stats of loops lost to crashes
   std::vector<std::pair<NodeId, Decision>> retired_decisions_;
   std::vector<std::unique_ptr<Scored>> scored_;
   std::uint64_t windows_ = 0;

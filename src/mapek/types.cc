@@ -16,8 +16,10 @@ std::string Element::text() const {
 }
 
 std::optional<Element> parse_element(std::string_view t) {
-  if (t.starts_with("node ")) t.remove_prefix(5);
-  else if (t.starts_with("link ")) t.remove_prefix(5);
+  if (t.starts_with("node "))
+    t.remove_prefix(5);
+  else if (t.starts_with("link "))
+    t.remove_prefix(5);
   const auto dash = t.find('-');
   NodeId x = 0, y = 0;
   if (dash == std::string_view::npos) {
@@ -30,9 +32,12 @@ std::optional<Element> parse_element(std::string_view t) {
 
 const char* mode_name(Mode m) {
   switch (m) {
-    case Mode::kObserve: return "observe";
-    case Mode::kAct: return "act";
-    case Mode::kPaused: return "paused";
+    case Mode::kObserve:
+      return "observe";
+    case Mode::kAct:
+      return "act";
+    case Mode::kPaused:
+      return "paused";
   }
   return "?";
 }
@@ -46,27 +51,42 @@ std::optional<Mode> parse_mode(std::string_view n) {
 
 const char* diagnosis_name(Diagnosis d) {
   switch (d) {
-    case Diagnosis::kDegradingLink: return "degrading_link";
-    case Diagnosis::kFlappingLink: return "flapping_link";
-    case Diagnosis::kDownLink: return "down_link";
-    case Diagnosis::kDroppingNode: return "dropping_node";
-    case Diagnosis::kOverloadedNode: return "overloaded_node";
-    case Diagnosis::kDownNode: return "down_node";
-    case Diagnosis::kUnexplained: return "unexplained";
-    case Diagnosis::kCount: break;
+    case Diagnosis::kDegradingLink:
+      return "degrading_link";
+    case Diagnosis::kFlappingLink:
+      return "flapping_link";
+    case Diagnosis::kDownLink:
+      return "down_link";
+    case Diagnosis::kDroppingNode:
+      return "dropping_node";
+    case Diagnosis::kOverloadedNode:
+      return "overloaded_node";
+    case Diagnosis::kDownNode:
+      return "down_node";
+    case Diagnosis::kUnexplained:
+      return "unexplained";
+    case Diagnosis::kCount:
+      break;
   }
   return "?";
 }
 
 const char* action_name(ActionKind k) {
   switch (k) {
-    case ActionKind::kNone: return "none";
-    case ActionKind::kRaiseLinkCost: return "raise_link_cost";
-    case ActionKind::kDrainLink: return "drain_link";
-    case ActionKind::kAvoidNode: return "avoid_node";
-    case ActionKind::kAvoidTransit: return "avoid_transit";
-    case ActionKind::kWidenDetection: return "widen_detection";
-    case ActionKind::kCount: break;
+    case ActionKind::kNone:
+      return "none";
+    case ActionKind::kRaiseLinkCost:
+      return "raise_link_cost";
+    case ActionKind::kDrainLink:
+      return "drain_link";
+    case ActionKind::kAvoidNode:
+      return "avoid_node";
+    case ActionKind::kAvoidTransit:
+      return "avoid_transit";
+    case ActionKind::kWidenDetection:
+      return "widen_detection";
+    case ActionKind::kCount:
+      break;
   }
   return "?";
 }
@@ -80,13 +100,20 @@ std::optional<ActionKind> parse_action(std::string_view n) {
 
 const char* outcome_name(Outcome o) {
   switch (o) {
-    case Outcome::kProposed: return "proposed";
-    case Outcome::kPending: return "pending";
-    case Outcome::kRecovered: return "recovered";
-    case Outcome::kRolledBack: return "rolled_back";
-    case Outcome::kReleased: return "released";
-    case Outcome::kOverridden: return "overridden";
-    case Outcome::kCount: break;
+    case Outcome::kProposed:
+      return "proposed";
+    case Outcome::kPending:
+      return "pending";
+    case Outcome::kRecovered:
+      return "recovered";
+    case Outcome::kRolledBack:
+      return "rolled_back";
+    case Outcome::kReleased:
+      return "released";
+    case Outcome::kOverridden:
+      return "overridden";
+    case Outcome::kCount:
+      break;
   }
   return "?";
 }

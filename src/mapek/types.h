@@ -51,12 +51,12 @@ constexpr std::size_t kDiagnosisCount = static_cast<std::size_t>(Diagnosis::kCou
 const char* diagnosis_name(Diagnosis d);
 
 enum class ActionKind : std::uint8_t {
-  kNone,             // do nothing (routing repairs it, or acting would not pay)
-  kRaiseLinkCost,    // advertise a higher cost on our link (traffic moves off it where it can)
-  kDrainLink,        // stop advertising our link (no transit over it)
-  kAvoidNode,        // raise the cost of our link to a neighbour that drops forwarded traffic
-  kAvoidTransit,     // ask the mesh not to route through us (we are overloaded)
-  kWidenDetection,   // widen the detection multiplier on a flapping link
+  kNone,            // do nothing (routing repairs it, or acting would not pay)
+  kRaiseLinkCost,   // advertise a higher cost on our link (traffic moves off it where it can)
+  kDrainLink,       // stop advertising our link (no transit over it)
+  kAvoidNode,       // raise the cost of our link to a neighbour that drops forwarded traffic
+  kAvoidTransit,    // ask the mesh not to route through us (we are overloaded)
+  kWidenDetection,  // widen the detection multiplier on a flapping link
   kCount,
 };
 constexpr std::size_t kActionKindCount = static_cast<std::size_t>(ActionKind::kCount);

@@ -2,7 +2,6 @@
 #include "mapek/knowledge.h"
 
 #include <gtest/gtest.h>
-
 #include <unistd.h>
 
 #include <filesystem>

@@ -60,8 +60,10 @@ struct World {
       set(v, NodeFeature::kUpNeighbourRatio, 1);
     }
     for (Eigen::Index e = 0; e < static_cast<Eigen::Index>(g.num_edges()); ++e) {
-      for (auto [f, x] : {std::pair{EdgeFeature::kLossIn, 0.0f}, {EdgeFeature::kLossOut, 0.0f},
-                          {EdgeFeature::kLinkAgeS, 300.0f}, {EdgeFeature::kUp, 1.0f},
+      for (auto [f, x] : {std::pair{EdgeFeature::kLossIn, 0.0f},
+                          {EdgeFeature::kLossOut, 0.0f},
+                          {EdgeFeature::kLinkAgeS, 300.0f},
+                          {EdgeFeature::kUp, 1.0f},
                           {EdgeFeature::kThroughputMbps, 0.05f}}) {
         g.edge_features(e, static_cast<Eigen::Index>(ml::index(f))) = x;
       }
@@ -225,8 +227,7 @@ TEST(Planner, KnowledgeOfFailuresSteersToAnotherAction) {
   auto l = w.loop(no_exploration());
   const auto cmds4 = w.tick(*l);
   ASSERT_NE(only<mesh::command::DrainLink>(cmds4), nullptr);
-  EXPECT_NE(l->decisions().back().reason.find("(0/6 verified)"), std::string::npos)
-      << l->decisions().back().reason;
+  EXPECT_NE(l->decisions().back().reason.find("(0/6 verified)"), std::string::npos) << l->decisions().back().reason;
 }
 
 TEST(Planner, ExplorationIsBoundedByItsGap) {
@@ -262,7 +263,8 @@ TEST(Verify, KeepsAnActionWhoseEffectIsObservedAndCountsItInKnowledge) {
   ASSERT_NE(inc, nullptr);
   EXPECT_EQ(inc->outcome, Outcome::kRecovered);
   EXPECT_DOUBLE_EQ(inc->time_to_recover_s, 5.0);
-  EXPECT_EQ(l->stats().actions[static_cast<int>(ActionKind::kRaiseLinkCost)][static_cast<int>(Outcome::kRecovered)], 1u);
+  EXPECT_EQ(l->stats().actions[static_cast<int>(ActionKind::kRaiseLinkCost)][static_cast<int>(Outcome::kRecovered)],
+            1u);
 }
 
 TEST(Verify, RollsBackWhenDeliveryDidNotRecover) {
@@ -310,7 +312,7 @@ TEST(Verify, RollsBackADrainThatCutOffTheFarEnd) {
   const auto first = tick();
   ASSERT_NE(only<mesh::command::DrainLink>(first), nullptr);
   w.link(1, 2, EdgeFeature::kThroughputMbps, 0.0f);  // no traffic on it any more ...
-  bridge_cut = true;                                  // ... because node 2 is cut off
+  bridge_cut = true;                                 // ... because node 2 is cut off
   const auto second = tick();
   ASSERT_FALSE(second.empty());
   const auto* undo = std::get_if<mesh::command::DrainLink>(&second[0]);
@@ -333,8 +335,8 @@ TEST(Verify, ReleasesAKeptActionOnceTheElementIsHealthy) {
   auto l = w.loop(c);
   w.tick(*l);
   w.link(1, 2, EdgeFeature::kThroughputMbps, 0.0f);
-  w.tick(*l);  // verified
-  w.tick(*l);  // still lossy at hold end? not yet due
+  w.tick(*l);                       // verified
+  w.tick(*l);                       // still lossy at hold end? not yet due
   EXPECT_TRUE(w.tick(*l).empty());  // due, but the link still loses 30 %: held
   w.flagged_links.clear();
   w.link(1, 2, EdgeFeature::kLossIn, 0.0f);
@@ -410,12 +412,13 @@ TEST(Overrides, PinAppliesUntilExpiryThenUndoes) {
   auto l = w.loop(no_exploration());
   w.tick(*l);
   std::vector<mesh::Command> out;
-  ASSERT_TRUE(l->set_override(Override{Element::link(1, 4), ActionKind::kDrainLink, w.now + seconds(8)}, w.now, out).ok());
+  ASSERT_TRUE(
+      l->set_override(Override{Element::link(1, 4), ActionKind::kDrainLink, w.now + seconds(8)}, w.now, out).ok());
   const auto* drain = only<mesh::command::DrainLink>(out);
   ASSERT_NE(drain, nullptr);
   EXPECT_TRUE(drain->drained);
-  EXPECT_TRUE(w.tick(*l).empty());           // t+5: still pinned
-  const auto undo = w.tick(*l);              // t+10: expired
+  EXPECT_TRUE(w.tick(*l).empty());  // t+5: still pinned
+  const auto undo = w.tick(*l);     // t+10: expired
   const auto* u = only<mesh::command::DrainLink>(undo);
   ASSERT_NE(u, nullptr);
   EXPECT_FALSE(u->drained);
@@ -451,11 +454,12 @@ TEST(Neighbourhood, CutsTwoHopsWithTheirEntriesAndIds) {
   std::vector<std::pair<std::int32_t, std::int32_t>> links = {{0, 1}, {1, 2}, {2, 3}, {3, 4}};
   ml::Graph g = ml::Graph::from_links(5, links);
   g.node_ids = {1, 2, 3, 4, 5};
-  for (Eigen::Index e = 0; e < static_cast<Eigen::Index>(g.num_edges()); ++e) g.edge_features(e, 0) = static_cast<float>(e);
+  for (Eigen::Index e = 0; e < static_cast<Eigen::Index>(g.num_edges()); ++e)
+    g.edge_features(e, 0) = static_cast<float>(e);
   const ml::Graph n = neighbourhood(g, 0, 2);
   ASSERT_TRUE(n.validate().ok());
   EXPECT_EQ(n.node_ids, (std::vector<std::uint32_t>{1, 2, 3}));
-  EXPECT_EQ(n.num_edges(), 4u);  // 1-2 and 2-3, both ways
+  EXPECT_EQ(n.num_edges(), 4u);                             // 1-2 and 2-3, both ways
   EXPECT_EQ(n.edge_features(3, 0), g.edge_features(3, 0));  // 3->2 keeps its features
 }
 

@@ -2,12 +2,11 @@
 // across it (row 11 -> 15, column 3 -> 23): each fault kind is diagnosed as what it is, on the right element, and
 // answered with the right kind of action (or, for what routing repairs on its own, with none). Loop on vs off on the
 // same scenario for the kinds routing cannot see or handles badly: delivery improves.
-#include "mapek/sim_mapek.h"
-
 #include <gtest/gtest.h>
 
 #include <cstdlib>
 
+#include "mapek/sim_mapek.h"
 #include "ml/model_file.h"
 #include "sim/meshloop_agent.h"
 
