@@ -7,7 +7,7 @@ for path in sys.argv[1:]:
     j = json.load(open(path))
     m = j["mapek"]; off = m["off"]; on = m["on"]
     sc = j["scenario"]
-    print(f"## {sc['name']} seed {sc['seed']} ({sc['nodes']} nodes, {sc['duration_s']:.0f} s, {sc['faults']} faults, {sc['flows']} flows) mode {m['mode']}")
+    print(f"## {sc['name']} seed {sc['seed']}, loop detector {m['detector']} ({sc['nodes']} nodes, {sc['duration_s']:.0f} s, {sc['faults']} faults, {sc['flows']} flows) mode {m['mode']}")
     print(f"  PDR                      off {100*off['pdr']:.4f}%   {m['mode']} {100*on['pdr']:.4f}%")
     o1, o2 = off["outage_s"], on["outage_s"]
     print(f"  outage s p50/p95 (n)     off {fmt(o1['p50'])}/{fmt(o1['p95'])} ({o1['count']})   {m['mode']} {fmt(o2['p50'])}/{fmt(o2['p95'])} ({o2['count']})")
