@@ -4,15 +4,19 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <iostream>
 #include <memory>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <fmt/format.h>
 
 #include "baseline/batman_agent.h"
 #include "cli/commands.h"
@@ -25,6 +29,8 @@
 #ifdef MESHLOOP_SIM_HAVE_MESHLOOP_AGENT
 #include "sim/meshloop_agent.h"
 #endif
+#include "mapek/sim_mapek.h"
+#include "ml/model_file.h"
 
 namespace meshloop::cli {
 namespace {
@@ -34,6 +40,7 @@ struct SimArgs {
   std::string report;
   bool quiet = false;
   std::string serve;    // --serve host:port: expose the simulated mesh live on /metrics
+  std::string fp_csv;   // --mapek-fp-csv: per window and detector, false positives / negative element-windows
   bool realtime = false;
 };
 
@@ -169,20 +176,193 @@ int run_sim(const LayeredOptions& layered, const SimArgs& args) {
               << (hp->host.find(':') != std::string::npos ? "[" + hp->host + "]" : hp->host) << ":" << serve->port()
               << "/metrics" << (args.realtime ? " (virtual time paced to wall time)" : "") << std::endl;
   }
+  // The MAPE-K loop: meshloop runs once without it (its usual entry) and once more, on the same scenario, with one
+  // loop per node ("meshloop+mapek"), so the report compares the two on the same seeds.
+  std::unique_ptr<mapek::Knowledge> knowledge;
+  std::unique_ptr<mapek::SimMapek> loops;
+  if (params->mapek != "off") {
+    if (std::find(params->protocols.begin(), params->protocols.end(), "meshloop") == params->protocols.end()) {
+      std::cerr << "meshloop sim: --mapek needs the meshloop protocol\n";
+      return 2;
+    }
+    mapek::SimMapekOptions mo;
+    mo.mode = params->mapek == "observe" ? mapek::Mode::kObserve : mapek::Mode::kAct;
+    if (params->mapek_model == "none") {
+      mo.model_note = "none (learned thresholds)";
+    } else {
+      auto model = ml::load_model(params->mapek_model);
+      if (model.ok()) {
+        mo.model = std::make_shared<const ml::GraphSage>(std::move(model).value());
+        mo.model_note = params->mapek_model;
+      } else {  // refused with its reason; the loops fall back to the learned thresholds
+        std::cerr << "meshloop sim: warning: " << model.status().message() << "; loops use learned thresholds\n";
+        mo.model_note = "refused: " + model.status().message();
+      }
+    }
+    knowledge = std::make_unique<mapek::Knowledge>();
+    loops = std::make_unique<mapek::SimMapek>(*scenario, mo, *knowledge);
+  }
   std::vector<sim::RunStats> runs;
+  std::vector<std::pair<sim::Protocol, bool>> plan;  // protocol, with the loop
   for (const auto& proto : protocols) {
+    plan.emplace_back(proto, false);
+    if (loops && proto.name == "meshloop") {
+      sim::Protocol with = proto;
+      with.name = params->mapek == "observe" ? "meshloop+mapek-observe" : "meshloop+mapek";
+      plan.emplace_back(std::move(with), true);
+    }
+  }
+  const sim::RunStats* off_run = nullptr;
+  const sim::RunStats* on_run = nullptr;
+  for (const auto& [proto, with_loop] : plan) {
     if (stop) break;
     ProgressBar bar(proto.name);
     sim::RunOptions opts;
     if (!args.quiet) opts.progress = [&bar](double f) { bar.update(f); };
     if (serve) serve->attach(opts, proto.name);
+    if (with_loop) loops->attach(opts);
+    // The run without the loop takes the same telemetry measurements as the run with it, so that the two differ by
+    // the loop's commands only: reading a node's telemetry is not free of effects on its routing today (the
+    // simulator's route-computation feature calls Node::telemetry(), whose backup count can refresh a stale router
+    // and change equal-cost tie-breaks), so an unmeasured baseline would differ from an observing loop by that.
+    if (loops && proto.name == "meshloop" && !with_loop) opts.on_telemetry = [](const sim::TelemetryWindow&) {};
     runs.push_back(sim::run_protocol(*scenario, proto, opts));
     if (serve) serve->finished(runs.back());
   }
+  for (std::size_t i = 0; i < runs.size() && i < plan.size(); ++i) {
+    if (plan[i].first.name == "meshloop" && !plan[i].second) off_run = &runs[i];
+    if (plan[i].second) on_run = &runs[i];
+  }
   std::cout << sim::report_table(*scenario, runs);
+  nlohmann::json mapek_report, detection_report;
+  if (loops && off_run && on_run) {
+    mapek_report = loops->mapek_json();
+    auto summary = [](const sim::Summary& s) {
+      return s.count == 0 ? nlohmann::json{{"p50", nullptr}, {"p95", nullptr}, {"max", nullptr}, {"count", 0}}
+                          : nlohmann::json{{"p50", s.p50}, {"p95", s.p95}, {"max", s.max}, {"count", s.count}};
+    };
+    // Per fault kind: how the faults that broke flows ended, and the outage: MTTR when routing repaired it, else
+    // the fault's whole duration (a lower bound: it was broken at least until it healed). The outage is what
+    // compares the loop on and off fairly when off leaves a kind to heal by itself (gray holes), where MTTR alone
+    // would count only the faults repaired.
+    auto side = [&](const sim::RunStats& r) {
+      nlohmann::json by_kind = nlohmann::json::object();
+      for (const auto& [kind, s] : r.score.mttr_by_kind) by_kind[kind] = summary(s);
+      std::map<std::string, std::vector<double>> outage;
+      std::map<std::string, std::map<std::string, int>> status;
+      for (std::size_t i = 0; i < r.score.outcomes.size() && i < scenario->faults.size(); ++i) {
+        const sim::Fault& f = scenario->faults[i];
+        if (f.is_shift()) continue;
+        const sim::FaultOutcome& o = r.score.outcomes[i];
+        const std::string kind = sim::fault_kind_name(f.kind);
+        ++status[kind][sim::fault_status_name(o.status)];
+        if (o.status == sim::FaultStatus::kNotBroken) continue;
+        outage[kind].push_back(o.mttr_s ? *o.mttr_s : to_seconds(f.end - f.start));
+      }
+      nlohmann::json outcomes = nlohmann::json::object();
+      std::vector<double> all;
+      for (const auto& [kind, st] : status) {
+        nlohmann::json k = nlohmann::json::object();
+        for (const auto& [name, n] : st) k[name] = n;
+        double sum = 0;
+        for (double x : outage[kind]) sum += x;
+        k["outage_mean_s"] = outage[kind].empty() ? nlohmann::json(nullptr) : nlohmann::json(sum / outage[kind].size());
+        all.insert(all.end(), outage[kind].begin(), outage[kind].end());
+        outcomes[kind] = k;
+      }
+      return nlohmann::json{{"pdr", r.score.pdr},
+                            {"mttr_s", summary(r.score.mttr_s)},
+                            {"mttr_by_kind", by_kind},
+                            {"faults_breaking_flows", r.score.faults_breaking_flows},
+                            {"unrecovered_faults", r.score.unrecovered_faults},
+                            {"unrecovered_by_routing", r.score.unrecovered_by_routing},
+                            {"control_bytes_per_node_s", r.control_bytes_per_node_s},
+                            {"outage_s", summary(sim::summarize(all))},
+                            {"faults_by_kind", outcomes}};
+    };
+    mapek_report["off"] = side(*off_run);
+    mapek_report["on"] = side(*on_run);
+    detection_report = loops->detection_json();
+    const auto totals = loops->totals();
+    std::uint64_t applied = 0;
+    for (std::size_t k = 1; k < mapek::kActionKindCount; ++k) {
+      for (std::size_t o = 1; o < mapek::kOutcomeCount; ++o) applied += totals.actions[k][o];
+    }
+    std::cout << fmt::format(
+        "\n  MAPE-K ({}, {}): {} decisions, {} actions applied, {} rolled back, {} false remediations\n"
+        "  {:<34} {:>16} {:>16}\n  {:<34} {:>15.4f}% {:>15.4f}%\n",
+        params->mapek, mapek_report["detector"].get<std::string>(), totals.decisions, applied, totals.rollbacks,
+        loops->false_remediations(), "loop", "off", params->mapek, "PDR", 100 * off_run->score.pdr,
+        100 * on_run->score.pdr);
+    auto row = [&](const std::string& label, const sim::Summary& a, const sim::Summary& b) {
+      auto cell = [](const sim::Summary& s) {
+        return s.count == 0 ? std::string("-") : fmt::format("{:.2f}/{:.2f} n={}", s.p50, s.p95, s.count);
+      };
+      std::cout << fmt::format("  {:<34} {:>16} {:>16}\n", label, cell(a), cell(b));
+    };
+    row("MTTR s p50/p95", off_run->score.mttr_s, on_run->score.mttr_s);
+    for (const auto& [kind, s] : off_run->score.mttr_by_kind) {
+      auto it = on_run->score.mttr_by_kind.find(kind);
+      row("  " + kind, s, it == on_run->score.mttr_by_kind.end() ? sim::Summary{} : it->second);
+    }
+    const auto off_side = side(*off_run), on_side = side(*on_run);
+    auto outage_cell = [](const nlohmann::json& j) {
+      return j["outage_s"]["count"] == 0 ? std::string("-")
+                                         : fmt::format("{:.2f}/{:.2f} n={}", j["outage_s"]["p50"].get<double>(),
+                                                       j["outage_s"]["p95"].get<double>(), j["outage_s"]["count"].get<int>());
+    };
+    std::cout << fmt::format("  {:<34} {:>16} {:>16}\n", "outage s p50/p95 (unrepaired: dur.)", outage_cell(off_side),
+                             outage_cell(on_side));
+    for (const auto& [kind, k] : off_side["faults_by_kind"].items()) {
+      auto cell = [&](const nlohmann::json& j) {
+        const auto& x = j["faults_by_kind"][kind];
+        return x["outage_mean_s"].is_null() ? std::string("-") : fmt::format("{:.2f}", x["outage_mean_s"].get<double>());
+      };
+      std::cout << fmt::format("    {:<32} {:>16} {:>16}\n", kind + " mean outage s", cell(off_side), cell(on_side));
+    }
+    std::cout << fmt::format("  {:<34} {:>16} {:>16}\n", "unrecovered (+ by routing)",
+                             fmt::format("{} + {}", off_run->score.unrecovered_faults, off_run->score.unrecovered_by_routing),
+                             fmt::format("{} + {}", on_run->score.unrecovered_faults, on_run->score.unrecovered_by_routing));
+    std::cout << "  detection (mesh-wide, per element-window):\n";
+    for (const auto& [name, d] : detection_report.items()) {
+      std::cout << fmt::format("    {:<11} precision {:.3f} recall {:.3f} F1 {:.3f}  ttd p50 {}\n", name,
+                               d["precision"].get<double>(), d["recall"].get<double>(), d["f1"].get<double>(),
+                               d["ttd_s"]["p50"].is_null() ? std::string("-") : fmt::format("{:.1f}s", d["ttd_s"]["p50"].get<double>()));
+    }
+  }
+  if (loops && !args.fp_csv.empty()) {
+    std::ofstream csv(args.fp_csv);
+    csv << "t_s";
+    const auto names = loops->detector_names();
+    for (const auto& n : names) csv << "," << n << "_fp," << n << "_negatives," << n << "_fp_rate";
+    csv << ",loop_actions\n";
+    std::map<double, int> actions;
+    for (const auto& [id, d] : loops->decisions()) {
+      if (d.outcome == mapek::Outcome::kPending || d.outcome == mapek::Outcome::kProposed) {
+        if (d.action != mapek::ActionKind::kNone) ++actions[to_seconds(d.at)];
+      }
+    }
+    for (const auto& row : loops->fp_timeline()) {
+      csv << fmt::format("{:.1f}", row.t_s);
+      for (const auto& [fp, neg] : row.fp_neg) {
+        csv << fmt::format(",{},{},{:.5f}", fp, neg, neg == 0 ? 0.0 : static_cast<double>(fp) / static_cast<double>(neg));
+      }
+      auto it = actions.lower_bound(row.t_s - 0.01);
+      csv << "," << (it != actions.end() && it->first < row.t_s + 0.01 ? it->second : 0) << "\n";
+    }
+    if (!csv) {
+      std::cerr << "meshloop sim: cannot write '" << args.fp_csv << "'\n";
+      return 1;
+    }
+  }
   if (!args.report.empty()) {
     std::ofstream out(args.report);
-    out << sim::report_json(*scenario, runs).dump(2) << "\n";
+    nlohmann::json report = sim::report_json(*scenario, runs);
+    if (!mapek_report.is_null()) {
+      report["mapek"] = mapek_report;
+      report["detection"] = detection_report;
+    }
+    out << report.dump(2) << "\n";
     if (!out) {
       std::cerr << "meshloop sim: cannot write report '" << args.report << "'\n";
       return 1;
@@ -209,6 +389,8 @@ void add_sim_command(CLI::App& app) {
                   "Expose the simulated mesh live on http://ADDR/metrics (host:port; port 0 picks one), one node "
                   "label per simulated node plus the ground truth; keeps serving after the run until SIGINT/SIGTERM");
   cmd->add_flag("--realtime", args->realtime, "With --serve: pace virtual time to wall time");
+  cmd->add_option("--mapek-fp-csv", args->fp_csv,
+                  "With --mapek: write each window's false-positive rate per detector (CSV) to FILE");
   cmd->callback([layered, args] { exit_code() = run_sim(*layered, *args); });
 }
 

@@ -139,7 +139,7 @@ bool NeighbourTable::on_hello(PortId port, NodeId sender, std::uint32_t epoch, c
 void NeighbourTable::expire(TimePoint now, std::vector<NeighbourChange>& changes) {
   for (auto& n : entries_) {
     if (n.state == NeighbourState::kDown) continue;
-    if (now >= n.last_heard + n.dead_time) go_down(n, now, changes);
+    if (now >= n.last_heard + detection_time(n)) go_down(n, now, changes);
   }
 }
 
@@ -147,8 +147,9 @@ Hello NeighbourTable::make_hello(PortId port, TimePoint now, Duration interval, 
   Hello h;
   h.tx_time_us = static_cast<std::uint64_t>(now.time_since_epoch().count());
   h.interval_ms = static_cast<std::uint32_t>(interval.count() / 1000);
-  h.multiplier = static_cast<std::uint8_t>(std::clamp(multiplier, 1, 255));
   const Neighbour* n = by_port(port);
+  if (n && n->detect_multiplier > 0) multiplier = n->detect_multiplier;
+  h.multiplier = static_cast<std::uint8_t>(std::clamp(multiplier, 1, 255));
   if (n && n->state != NeighbourState::kDown) {
     h.heard = n->id;
     h.echo_time_us = n->echo_time_us;
@@ -161,7 +162,7 @@ Hello NeighbourTable::make_hello(PortId port, TimePoint now, Duration interval, 
 TimePoint NeighbourTable::next_expiry() const {
   TimePoint t = kTimeNever;
   for (const auto& n : entries_) {
-    if (n.state != NeighbourState::kDown) t = std::min(t, n.last_heard + n.dead_time);
+    if (n.state != NeighbourState::kDown) t = std::min(t, n.last_heard + detection_time(n));
   }
   return t;
 }
@@ -213,6 +214,11 @@ Neighbour* NeighbourTable::by_id(NodeId id) {
     if (n.id == id) return &n;
   }
   return nullptr;
+}
+
+Duration NeighbourTable::detection_time(const Neighbour& n) {
+  if (n.detect_multiplier <= 0) return n.dead_time;
+  return std::max(n.dead_time, n.their_interval * n.detect_multiplier);
 }
 
 Cost NeighbourTable::effective_cost(const Neighbour& n) {

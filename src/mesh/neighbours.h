@@ -54,6 +54,7 @@ struct Neighbour {
   Cost advertised_cost = 0;        // after hysteresis, before commands
   double cost_factor = 1.0;        // RaiseLinkCost
   bool drained = false;            // DrainLink
+  int detect_multiplier = 0;       // SetLinkDetection: advertised in our hellos and our own minimum (0: defaults)
   bool removed = false;            // the driver removed the port
   int flaps = 0;                   // downs since it was last stable for FlapDamping::memory
   TimePoint held_until{};          // not advertised before this (flap damping)
@@ -107,6 +108,9 @@ class NeighbourTable {
   const std::vector<Neighbour>& all() const { return entries_; }
   // Advertised cost including commands; kInfiniteCost when drained.
   static Cost effective_cost(const Neighbour& n);
+  // How long `n` may stay silent before it is down: its advertised multiplier x interval, widened by our own
+  // SetLinkDetection multiplier when one is set.
+  static Duration detection_time(const Neighbour& n);
 
  private:
   void go_down(Neighbour& n, TimePoint now, std::vector<NeighbourChange>& changes);

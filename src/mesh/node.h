@@ -70,9 +70,16 @@ struct SetHelloInterval {
   Duration interval;
   int multiplier;
 };
+// Widen (or, with 0, restore) failure detection on our link to `neighbour`: our hellos on it advertise `multiplier`
+// (so the neighbour waits that many of our intervals before declaring us down) and we wait at least that many of
+// theirs. For a link whose losses come in short bursts, so that it stops flapping routes mesh-wide.
+struct SetLinkDetection {
+  NodeId neighbour;
+  int multiplier;
+};
 }  // namespace command
 using Command = std::variant<command::RaiseLinkCost, command::DrainLink, command::AvoidTransit,
-                             command::SetHelloInterval>;
+                             command::SetHelloInterval, command::SetLinkDetection>;
 
 // --- Outputs -------------------------------------------------------------------------------------------------
 

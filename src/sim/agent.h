@@ -58,6 +58,17 @@ class Agent {
     (void)now;
     return std::nullopt;
   }
+  // A command from the autonomic loop (mesh/node.h). False when this protocol has no such knob (nothing changed).
+  virtual bool apply(const mesh::Command& command, TimePoint now) {
+    (void)command;
+    (void)now;
+    return false;
+  }
+  // What the node's Monitor reads about its own routing; nullopt for protocols without one.
+  virtual std::optional<mesh::Telemetry> mesh_telemetry(TimePoint now) const {
+    (void)now;
+    return std::nullopt;
+  }
 };
 
 // Builds the agent of node `id` in its `boot_epoch` (1 at start, +1 on each restart after a crash). `seed` is the

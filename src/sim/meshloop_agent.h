@@ -26,6 +26,11 @@ class MeshloopAgent final : public Agent {
   std::optional<std::uint64_t> route_computations(TimePoint now) const override {
     return node_.telemetry(now).counters.spf_runs;
   }
+  bool apply(const mesh::Command& command, TimePoint now) override {
+    node_.apply(command, now);
+    return true;
+  }
+  std::optional<mesh::Telemetry> mesh_telemetry(TimePoint now) const override { return node_.telemetry(now); }
 
   mesh::Node& node() { return node_; }
 

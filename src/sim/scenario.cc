@@ -44,6 +44,10 @@ const std::vector<ScenarioKey>& scenario_keys() {
       {"sim.hello_interval", "--hello-interval", "Protocol hello interval", "200ms"},
       {"sim.dead_multiplier", "--dead-multiplier", "Hellos missed before a neighbour is declared down", "3"},
       {"sim.protocols", "--protocols", "Comma list of protocols to run on the same scenario", "meshloop"},
+      {"sim.mapek", "--mapek",
+       "MAPE-K loop: off, on (meshloop runs twice, without and with the loop, on the same scenario) or observe", "off"},
+      {"sim.mapek_model", "--mapek-model", "GraphSAGE model the loops load ('none': learned thresholds only)",
+       "models/graphsage-default.bin"},
   };
   return keys;
 }
@@ -122,6 +126,11 @@ Result<ScenarioParams> params_from_config(const Config& c) {
   p.dead_multiplier = static_cast<int>(mult);
   if (c.has("sim.protocols")) p.protocols = c.get_list("sim.protocols");
   if (p.protocols.empty()) return Status::InvalidArgument("sim.protocols is empty");
+  p.mapek = c.get_string("sim.mapek", p.mapek);
+  if (p.mapek != "off" && p.mapek != "on" && p.mapek != "observe") {
+    return Status::InvalidArgument("sim.mapek must be off, on or observe, not '" + p.mapek + "'");
+  }
+  p.mapek_model = c.get_string("sim.mapek_model", p.mapek_model);
 #undef MESHLOOP_READ
   for (double prob : {p.link.loss, p.link.bursts.p_good_to_bad, p.link.bursts.p_bad_to_good, p.link.bursts.loss_good,
                       p.link.bursts.loss_bad, p.fault.burst_loss, p.fault.degradation_max_loss,

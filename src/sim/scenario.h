@@ -44,7 +44,10 @@ struct ScenarioParams {
   Duration hello_interval = milliseconds(200);
   int dead_multiplier = 3;
   std::vector<std::string> protocols = {"meshloop"};
-  Duration tail = seconds(5);  // faults end at least this long before the run ends (room for recovery windows)
+  Duration tail = seconds(5);
+  // The MAPE-K loop in `meshloop sim` (off | on | observe), and the GraphSAGE model its loops load ("none": thresholds).
+  std::string mapek = "off";
+  std::string mapek_model = "models/graphsage-default.bin";  // faults end at least this long before the run ends (room for recovery windows)
 };
 
 struct ScenarioKey {

@@ -77,7 +77,7 @@ class World {
       drop_rng_.reserve(n_);
       for (NodeId u = 1; u <= n_; ++u) drop_rng_.push_back(Rng::derive(sc.params.seed, 0x64726F7000000000ULL | u));
     }
-    if (opts.on_telemetry) init_telemetry();
+    if (opts.on_telemetry || opts.on_control) init_telemetry();
   }
 
   RunStats run() {
@@ -596,9 +596,33 @@ class World {
   // window saw, not that of a fault starting or ending exactly at t.
   static constexpr Duration kTelemetryLead = microseconds(1);
 
+  class Control final : public ControlView {
+   public:
+    Control(World& w, TimePoint now) : w_(w), now_(now) {}
+    TimePoint now() const override { return now_; }
+    std::size_t nodes() const override { return w_.n_; }
+    const Agent* agent(NodeId id) const override {
+      return id >= 1 && id <= w_.n_ && w_.alive_[id - 1] ? w_.agents_[id - 1].get() : nullptr;
+    }
+    bool apply(NodeId id, const mesh::Command& command) override {
+      if (id < 1 || id > w_.n_ || !w_.alive_[id - 1]) return false;
+      const bool ok = w_.agents_[id - 1]->apply(command, now_);
+      w_.after(id, now_, false);
+      return ok;
+    }
+
+   private:
+    World& w_;
+    TimePoint now_;
+  };
+
   void on_telemetry(const SimEvent& ev) {
     --stats_.events;  // not a model event
     emit_telemetry(ev.at + kTelemetryLead);
+    if (opts_.on_control) {
+      Control control(*this, ev.at);
+      opts_.on_control(tel_->window, control);
+    }
     if (tel_->next - kTelemetryLead < sc_.end()) queue_.push(tel_->next - kTelemetryLead, kTelemetry);
   }
 
@@ -691,7 +715,7 @@ class World {
     t.window.start = start;
     t.window.end = now;
     label_window(sc_.faults, start, now, t.dir_entry, t.window.data);
-    opts_.on_telemetry(t.window);
+    if (opts_.on_telemetry) opts_.on_telemetry(t.window);
     std::fill(t.ctrl_sent.begin(), t.ctrl_sent.end(), 0u);
     std::fill(t.ctrl_ok.begin(), t.ctrl_ok.end(), 0u);
     for (auto* x : {&t.data_bytes, &t.owd_n, &t.owd_sum, &t.owd_sq}) std::fill(x->begin(), x->end(), 0.0);

@@ -51,6 +51,8 @@ struct WorldView {
   const std::vector<FaultTruth>& truths;               // filled for each fault when it starts
 };
 
+class ControlView;  // below
+
 struct RunOptions {
   Duration convergence_check = milliseconds(100);  // how often initial convergence is checked until reached
   std::function<void(double fraction)> progress;    // called now and then with virtual time / duration
@@ -65,6 +67,23 @@ struct RunOptions {
   // their ground-truth labels. Observing does not change the run (its draws come from streams of their own).
   std::function<void(const TelemetryWindow&)> on_telemetry;
   TelemetryParams telemetry;
+  // Acting on the run (the MAPE-K loop in the simulator): off (null) by default. When set, the telemetry models run
+  // and this is called at the end of every window (after on_telemetry, with the same window); it may apply commands
+  // to live nodes through ControlView::apply, after which the world performs the node's outputs and re-arms its
+  // timers, as after any input. A hook that applies nothing leaves the run unchanged.
+  std::function<void(const TelemetryWindow&, ControlView&)> on_control;
+};
+
+// What on_control sees and may do. Valid only during the call.
+class ControlView {
+ public:
+  virtual ~ControlView() = default;
+  virtual TimePoint now() const = 0;
+  virtual std::size_t nodes() const = 0;
+  // Null while node `id` is crashed.
+  virtual const Agent* agent(NodeId id) const = 0;
+  // Applies `command` at node `id` now; false when the node is down or its protocol has no such knob.
+  virtual bool apply(NodeId id, const mesh::Command& command) = 0;
 };
 
 RunStats run_protocol(const Scenario& scenario, const Protocol& protocol, const RunOptions& options = {});

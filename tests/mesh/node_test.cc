@@ -219,6 +219,37 @@ TEST(NodeTest, DrainedLinkIsAdvertisedAndAvoided) {
   EXPECT_NE(m.node(primary)->next_hop(1), 1u);
 }
 
+TEST(NodeTest, WidenedLinkDetectionIsHonouredAtBothEnds) {
+  // Hello 100 ms x 3: a silent neighbour is down after 300 ms. Widened to 10 on link 1-2 (by node 1 only), both
+  // ends wait a second: node 1 by its own setting, node 2 because node 1's hellos advertise the multiplier.
+  MiniMesh m = square();
+  m.run_for(seconds(2));
+  m.node(1)->apply(command::SetLinkDetection{2, 10}, m.now());
+  m.run_for(milliseconds(300));
+  auto up = [&](NodeId a, NodeId b) {
+    for (const auto& n : m.node(a)->telemetry(m.now()).neighbours) {
+      if (n.id == b) return n.up;
+    }
+    return false;
+  };
+  m.cut(1, 2);
+  m.run_for(milliseconds(600));
+  EXPECT_TRUE(up(1, 2));
+  EXPECT_TRUE(up(2, 1));
+  m.run_for(milliseconds(600));
+  EXPECT_FALSE(up(1, 2));
+  EXPECT_FALSE(up(2, 1));
+  // Restored: the default detection applies again.
+  m.heal(1, 2);
+  m.run_for(seconds(1));
+  m.node(1)->apply(command::SetLinkDetection{2, 0}, m.now());
+  m.run_for(milliseconds(300));
+  m.cut(1, 2);
+  m.run_for(milliseconds(500));
+  EXPECT_FALSE(up(1, 2));
+  EXPECT_FALSE(up(2, 1));
+}
+
 TEST(NodeTest, RestartedNodeRejoinsWithAFreshEpoch) {
   MiniMesh m = square();
   m.run_for(seconds(2));
