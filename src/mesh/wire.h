@@ -136,7 +136,8 @@ struct LsaTrace {
 
 struct LsaUpdate {
   std::vector<Lsa> lsas;
-  std::vector<LsaTrace> traces;  // optional; each names an LSA in `lsas`
+  // Optional; each names an LSA in `lsas`. The initializer keeps LsaUpdate{{lsa}} free of missing-initializer warnings.
+  std::vector<LsaTrace> traces = {};
   bool operator==(const LsaUpdate&) const = default;
 };
 
