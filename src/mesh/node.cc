@@ -219,7 +219,7 @@ struct Node::Impl {
       switch (lsdb.consider(lsa, now)) {
         case Lsdb::Verdict::kNewer:
           ++counters.lsas_received;
-          if (trace || !update.traces.empty()) received_lsa_trace(update, lsa, now);
+          if (!update.traces.empty()) received_lsa_trace(update, lsa, now);
           f.acked(lsdb.slot_of(lsa.origin), 0);
           flood(lsa.origin, port, now);
           break;
@@ -356,10 +356,9 @@ struct Node::Impl {
     for (const LsaTrace& t : update.traces) {
       if (t.origin == lsa.origin && t.seq == lsa.seq) carried = &t;
     }
-    const std::span<const std::uint8_t> context = carried ? std::span<const std::uint8_t>(carried->context)
-                                                          : std::span<const std::uint8_t>();
-    if (trace) trace->lsa_received(self, lsa.origin, lsa.seq, context, now);
-    keep_lsa_trace(lsa.origin, lsa.seq, TraceContext(context.begin(), context.end()));
+    if (!carried) return;  // a stale context of an older copy is never sent: lsa_trace_at() checks the seq
+    if (trace) trace->lsa_received(self, lsa.origin, lsa.seq, carried->context, now);
+    keep_lsa_trace(lsa.origin, lsa.seq, carried->context);
   }
 
   // --- SPF -----------------------------------------------------------------------------------------------------

@@ -32,7 +32,7 @@ class TraceHooks {
   virtual void neighbour_changed(NodeId self, NodeId peer, bool up, TimePoint now) = 0;
   // `self` originated its advertisement `seq` with `links` links. Returns the context to flood with it (empty: none).
   virtual TraceContext lsa_originated(NodeId self, std::uint32_t seq, std::size_t links, TimePoint now) = 0;
-  // `self` accepted a newer advertisement (`origin`, `seq`) that carried `context` (possibly empty).
+  // `self` accepted a newer advertisement (`origin`, `seq`) that carried a trace context (not called without one).
   virtual void lsa_received(NodeId self, NodeId origin, std::uint32_t seq, std::span<const std::uint8_t> context,
                             TimePoint now) = 0;
   // `self` ran SPF: `reachable` destinations.

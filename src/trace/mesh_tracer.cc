@@ -30,10 +30,12 @@ bool MeshTracer::fresh(const Recent& r, TimePoint now) const {
 
 namespace {
 
-// Starts and ends an instantaneous span at `now` (the node's clock), with `parent` (invalid: a root).
+// Starts and ends an instantaneous span at `now` (the node's clock), with `parent` (invalid: a root). Attributes are
+// set by `annotate` only when the span is recorded: an unsampled span costs no attribute strings.
+template <typename Annotate>
 otel::trace::SpanContext record(otel::trace::Tracer& tracer, std::int64_t unix_offset_us, const char* name,
-                                otel::trace::SpanKind kind, const otel::trace::SpanContext& parent,
-                                const Attributes& attributes, const Links& links, TimePoint now) {
+                                otel::trace::SpanKind kind, const otel::trace::SpanContext& parent, const Links& links,
+                                TimePoint now, Annotate&& annotate) {
   otel::trace::StartSpanOptions o;
   o.kind = kind;
   const std::chrono::microseconds wall(unix_offset_us + now.time_since_epoch().count());
@@ -46,7 +48,8 @@ otel::trace::SpanContext record(otel::trace::Tracer& tracer, std::int64_t unix_o
     otel::context::Context root;
     o.parent = root.SetValue(otel::trace::kIsRootSpanKey, true);
   }
-  auto span = tracer.StartSpan(name, attributes, links, o);
+  auto span = links.empty() ? tracer.StartSpan(name, o) : tracer.StartSpan(name, Attributes{}, links, o);
+  if (span->IsRecording()) annotate(*span);
   otel::trace::EndSpanOptions e;
   e.end_steady_time = o.start_steady_time;
   const otel::trace::SpanContext context = span->GetContext();
@@ -63,10 +66,12 @@ void MeshTracer::neighbour_changed(mesh::NodeId self, mesh::NodeId peer, bool up
   if (!up && report != s.peer_reports.end() && fresh(report->second, now)) {
     links.push_back({report->second.context, {{"meshloop.link.reason", "peer_detection"}}});
   }
-  const SpanContext ctx =
-      record(*tracer_, options_.unix_offset_us, up ? "mesh.neighbour.up" : "mesh.neighbour.down",
-             otel::trace::SpanKind::kInternal, SpanContext::GetInvalid(),
-             Attributes{{"meshloop.node.id", id(self)}, {"meshloop.peer.id", id(peer)}}, links, now);
+  const SpanContext ctx = record(*tracer_, options_.unix_offset_us, up ? "mesh.neighbour.up" : "mesh.neighbour.down",
+                                 otel::trace::SpanKind::kInternal, SpanContext::GetInvalid(), links, now,
+                                 [&](otel::trace::Span& span) {
+                                   span.SetAttribute("meshloop.node.id", id(self));
+                                   span.SetAttribute("meshloop.peer.id", id(peer));
+                                 });
   if (!ctx.IsSampled()) return;
   if (up) {
     s.down.erase(peer);
@@ -92,12 +97,12 @@ mesh::TraceContext MeshTracer::lsa_originated(mesh::NodeId self, std::uint32_t s
   }
   s.causes.clear();
   const SpanContext ctx = record(*tracer_, options_.unix_offset_us, "mesh.advertisement.originate",
-                                 otel::trace::SpanKind::kProducer, parent,
-                                 Attributes{{"meshloop.node.id", id(self)},
-                                            {"meshloop.lsa.origin", id(self)},
-                                            {"meshloop.lsa.seq", static_cast<std::int64_t>(seq)},
-                                            {"meshloop.lsa.links", static_cast<std::int64_t>(links_count)}},
-                                 links, now);
+                                 otel::trace::SpanKind::kProducer, parent, links, now, [&](otel::trace::Span& span) {
+                                   span.SetAttribute("meshloop.node.id", id(self));
+                                   span.SetAttribute("meshloop.lsa.origin", id(self));
+                                   span.SetAttribute("meshloop.lsa.seq", static_cast<std::int64_t>(seq));
+                                   span.SetAttribute("meshloop.lsa.links", static_cast<std::int64_t>(links_count));
+                                 });
   // Other nodes' spans hang under the detection this advertisement reports (or under it when it reports none).
   const SpanContext advertised = parent.IsValid() ? parent : ctx;
   if (!advertised.IsSampled()) return {};
@@ -117,35 +122,40 @@ void MeshTracer::lsa_received(mesh::NodeId self, mesh::NodeId origin, std::uint3
     links.push_back({down->second.context, {{"meshloop.link.reason", "same_failure"}}});
   }
   const SpanContext ctx = record(*tracer_, options_.unix_offset_us, "mesh.advertisement.receive",
-                                 otel::trace::SpanKind::kConsumer, remote,
-                                 Attributes{{"meshloop.node.id", id(self)},
-                                            {"meshloop.lsa.origin", id(origin)},
-                                            {"meshloop.lsa.seq", static_cast<std::int64_t>(seq)}},
-                                 links, now);
+                                 otel::trace::SpanKind::kConsumer, remote, links, now, [&](otel::trace::Span& span) {
+                                   span.SetAttribute("meshloop.node.id", id(self));
+                                   span.SetAttribute("meshloop.lsa.origin", id(origin));
+                                   span.SetAttribute("meshloop.lsa.seq", static_cast<std::int64_t>(seq));
+                                 });
   if (ctx.IsSampled()) s.spf_cause = Recent{ctx, now};
 }
 
 void MeshTracer::spf_ran(mesh::NodeId self, std::size_t reachable, TimePoint now) {
   NodeState& s = state(self);
-  const SpanContext parent = fresh(s.spf_cause, now) ? s.spf_cause.context : SpanContext::GetInvalid();
+  // Only as part of a traced incident: an SPF run whose cause was not sampled is not sampled either (a root span per
+  // run would be noise, and most of tracing's cost at low sampling ratios).
+  if (!fresh(s.spf_cause, now)) return;
+  const SpanContext parent = s.spf_cause.context;
   s.spf_cause = Recent{};
-  record(*tracer_, options_.unix_offset_us, "mesh.spf", otel::trace::SpanKind::kInternal, parent,
-         Attributes{{"meshloop.node.id", id(self)}, {"meshloop.spf.reachable", static_cast<std::int64_t>(reachable)}},
-         Links{}, now);
+  record(*tracer_, options_.unix_offset_us, "mesh.spf", otel::trace::SpanKind::kInternal, parent, Links{}, now,
+         [&](otel::trace::Span& span) {
+           span.SetAttribute("meshloop.node.id", id(self));
+           span.SetAttribute("meshloop.spf.reachable", static_cast<std::int64_t>(reachable));
+         });
 }
 
 void MeshTracer::failover(mesh::NodeId self, mesh::NodeId lost, mesh::NodeId destination, mesh::NodeId via,
                           TimePoint now) {
   NodeState& s = state(self);
   auto down = s.down.find(lost);
-  const SpanContext parent =
-      down != s.down.end() && fresh(down->second, now) ? down->second.context : SpanContext::GetInvalid();
-  record(*tracer_, options_.unix_offset_us, "mesh.failover", otel::trace::SpanKind::kInternal, parent,
-         Attributes{{"meshloop.node.id", id(self)},
-                    {"meshloop.route.destination", id(destination)},
-                    {"meshloop.route.lost_next_hop", id(lost)},
-                    {"meshloop.route.backup_next_hop", id(via)}},
-         Links{}, now);
+  if (down == s.down.end() || !fresh(down->second, now)) return;  // only under a traced detection, as SPF runs
+  record(*tracer_, options_.unix_offset_us, "mesh.failover", otel::trace::SpanKind::kInternal, down->second.context,
+         Links{}, now, [&](otel::trace::Span& span) {
+           span.SetAttribute("meshloop.node.id", id(self));
+           span.SetAttribute("meshloop.route.destination", id(destination));
+           span.SetAttribute("meshloop.route.lost_next_hop", id(lost));
+           span.SetAttribute("meshloop.route.backup_next_hop", id(via));
+         });
 }
 
 }  // namespace meshloop::trace

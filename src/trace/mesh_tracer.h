@@ -10,9 +10,9 @@
 //   mesh.advertisement.receive                a newer LSA that carried a context: child of that context (the
 //                                             origin's detection, or its advertisement when it had no detection);
 //                                             linked to our own detection of the origin when we saw the same failure.
-//   mesh.spf                                  child of what last changed the database (a receive or a detection)
-//                                             within the window, else a root.
-//   mesh.failover                             child of the detection of the lost next hop.
+//   mesh.spf                                  child of what last changed the database (a traced receive or
+//                                             detection) within the window; none when nothing traced caused it.
+//   mesh.failover                             child of the traced detection of the lost next hop; else none.
 // So a link failure reads as one trace per endpoint's detection, each holding the advertisements and the SPF runs and
 // failovers they caused on every node, the two detections tied by span links (docs/decisions/0015-tracing.md).
 //
