@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -141,6 +142,9 @@ int run_sim(const LayeredOptions& layered, const SimArgs& args) {
   trace::TracingConfig trace_defaults;
   trace_defaults.disabled = true;
   trace_defaults.file = (std::filesystem::temp_directory_path() / "meshloop-sim.traces.jsonl").string();
+  // Batches only when full (and at the final flush), never on a timer: the file's lines then group the same spans
+  // the same way in every run, not as the export thread's timing happened to.
+  trace_defaults.schedule_delay = std::chrono::hours(24);
   trace::Plumbing plumbing;
   plumbing.ids = trace::seeded_id_generator(params->seed ^ 0x7472616365ULL);  // "trace"
   plumbing.block_when_full = true;  // lose nothing: the simulator waits for the exporter instead
