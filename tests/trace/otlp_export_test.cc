@@ -205,6 +205,14 @@ class OtlpExportTest : public ::testing::Test {
       }
     }
     EXPECT_TRUE(linked) << "no span link points at a detection";
+    std::size_t in_component = 0, links = 0;
+    for (const auto& s : all) {
+      if (find(s.id) == find(d1->id)) ++in_component;
+      links += s.links.size();
+    }
+    std::cout << protocol << ": " << all.size() << " spans received, " << in_component
+              << " in the incident's component, from " << nodes_in_incident.size() << " nodes; " << receives
+              << " advertisement receives under a detection; " << links << " span links\n";
     EXPECT_EQ(find(d1->id), find(d2->id)) << "the two endpoints' detections are not connected";
 
     // Resource attributes of a node process.
