@@ -2,12 +2,24 @@
 
 #include <httplib.h>
 
+#include <map>
+#include <opentelemetry/context/runtime_context.h>
+#include <opentelemetry/trace/context.h>
+
+#include "trace/context.h"
+
 namespace meshloop::api {
 namespace {
 
 httplib::Headers auth_headers(const std::string& token) {
   httplib::Headers h;
   if (!token.empty()) h.emplace("Authorization", "Bearer " + token);
+  // W3C trace context of the caller's active span, if any (a no-op without tracing).
+  std::map<std::string, std::string> trace_headers;
+  trace::inject_http(
+      opentelemetry::trace::GetSpan(opentelemetry::context::RuntimeContext::GetCurrent())->GetContext(),
+      trace_headers);
+  for (auto& [k, v] : trace_headers) h.emplace(k, v);
   return h;
 }
 

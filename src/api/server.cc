@@ -1,12 +1,15 @@
 #include "api/server.h"
 
 #include <httplib.h>
+#include <opentelemetry/trace/provider.h>
+#include <opentelemetry/trace/span_metadata.h>
 #include <sys/socket.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <cctype>
 
+#include "trace/context.h"
 #include "transport/address.h"
 
 namespace meshloop::api {
@@ -158,6 +161,19 @@ Status Server::start() {
     for (const auto& [k, v] : req.headers) header_bytes += k.size() + v.size() + 4;
     std::string matched;
     Response out;
+    // One server span per request (the API's no-op tracer unless main installed the SDK), child of the caller's
+    // W3C context when it sent one, and active while the handler runs.
+    namespace otel_trace = opentelemetry::trace;
+    auto tracer = otel_trace::Provider::GetTracerProvider()->GetTracer("meshloop.api");
+    otel_trace::StartSpanOptions span_options;
+    span_options.kind = otel_trace::SpanKind::kServer;
+    const otel_trace::SpanContext remote = trace::extract_http(r.headers);
+    if (remote.IsValid()) span_options.parent = remote;
+    auto span = tracer->StartSpan("http.server.request",
+                                  {{"http.request.method", r.method}, {"url.path", r.path}, {"url.scheme", "http"},
+                                   {"server.port", port_.load()}},
+                                  span_options);
+    auto active = tracer->WithActiveSpan(span);
     if (header_bytes > options_.max_header_bytes) {
       out = Response::error(431, "headers_too_large",
                             "the request's headers take " + std::to_string(header_bytes) + " bytes; at most " +
@@ -170,6 +186,10 @@ Status Server::start() {
         out = Response::error(500, "internal", "the handler failed; see the node's log");
       }
     }
+    if (!matched.empty()) span->SetAttribute("http.route", matched);
+    span->SetAttribute("http.response.status_code", out.status);
+    if (out.status >= 500) span->SetStatus(otel_trace::StatusCode::kError);
+    span->End();
     res.status = out.status;
     for (const auto& [k, v] : out.headers) res.set_header(k, v);
     if (out.verbatim) {

@@ -1,7 +1,9 @@
 // `meshloop node`: one mesh node on UDP, with its HTTP API and optional built-in traffic.
 #include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <ctime>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 
@@ -10,8 +12,12 @@
 #include "api/server.h"
 #include "cli/commands.h"
 #include "cli/options.h"
+#include "cli/trace_setup.h"
 #include "core/log.h"
+#include "core/version.h"
+#include "obs/trace_metrics.h"
 #include "rag/served_kb.h"
+#include "trace/mesh_tracer.h"
 #include "transport/udp_driver.h"
 
 namespace meshloop::cli {
@@ -131,6 +137,36 @@ int run_node(const Config& config) {
                                                  options.node.hello_interval * options.node.dead_multiplier);
     callbacks.observer = metrics.get();
   }
+  // Tracing, before the driver and the server (both use it) and after the metrics its callbacks feed.
+  std::unique_ptr<obs::TraceMetrics> trace_metrics;
+  trace::Callbacks trace_callbacks;
+  if (metrics) {
+    trace_metrics = std::make_unique<obs::TraceMetrics>(metrics->registry());
+    trace_callbacks.on_dropped = [m = trace_metrics.get()](std::uint64_t n) { m->dropped(n); };
+    trace_callbacks.on_exported = [m = trace_metrics.get()](std::uint64_t n) { m->exported(n); };
+  }
+  trace::TracingConfig trace_defaults;
+  trace_defaults.file =
+      (std::filesystem::temp_directory_path() / ("meshloop-node-" + std::to_string(options.id) + ".traces.jsonl"))
+          .string();
+  auto tracing = make_tracing(config, trace_defaults,
+                              trace::ResourceInfo{std::to_string(options.id), trace::local_host_name(), version()},
+                              std::move(trace_callbacks));
+  if (!tracing.ok()) {
+    spdlog::error("{}", tracing.status().message());
+    return tracing.status().code() == StatusCode::kInvalidArgument ? 2 : 1;
+  }
+  (*tracing)->install_global();
+  std::unique_ptr<trace::MeshTracer> mesh_tracer;
+  if ((*tracing)->enabled()) {
+    // The driver's TimePoints are steady-clock microseconds: spans get wall time through this offset.
+    const auto steady_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                               std::chrono::steady_clock::now().time_since_epoch())
+                               .count();
+    mesh_tracer = std::make_unique<trace::MeshTracer>(
+        (*tracing)->tracer("meshloop.mesh"), trace::MeshTracerOptions{transport::unix_now_us() - steady_us});
+    callbacks.trace_hooks = mesh_tracer.get();
+  }
   auto driver = transport::UdpDriver::create(options, callbacks);
   if (!driver.ok()) {
     spdlog::error("{}", driver.status().message());
@@ -199,6 +235,7 @@ void add_node_command(CLI::App& app) {
   cmd->add_option("--traffic", flags->traffic,
                   "Send test traffic DST_ID:RATE (packets/s); repeatable [MESHLOOP_TRAFFIC; traffic in YAML]");
   options->add("log.level", "--log-level", "trace, debug, info, warn, error or off", "info");
+  add_trace_options(*options, "on");
   cmd->callback([cmd, options, flags] {
     auto config = options->resolve();
     if (!config.ok()) {

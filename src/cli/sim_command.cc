@@ -6,8 +6,10 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <iostream>
@@ -22,6 +24,9 @@
 #include "cli/commands.h"
 #include "cli/options.h"
 #include "cli/sim_serve.h"
+#include "cli/trace_setup.h"
+#include "core/version.h"
+#include "trace/mesh_tracer.h"
 #include "transport/address.h"
 #include "sim/report.h"
 #include "sim/scenario.h"
@@ -73,16 +78,17 @@ class SignalWaiter {
 };
 
 // The protocols `meshloop sim` can run, by name. The baseline adds itself here.
-Result<sim::Protocol> make_protocol(const std::string& name, const sim::ScenarioParams& p) {
+Result<sim::Protocol> make_protocol(const std::string& name, const sim::ScenarioParams& p, mesh::TraceHooks* trace) {
 #ifdef MESHLOOP_SIM_HAVE_MESHLOOP_AGENT
   if (name == "meshloop") {
     mesh::NodeConfig config;
     config.hello_interval = p.hello_interval;
     config.dead_multiplier = p.dead_multiplier;
-    return sim::meshloop_protocol(config);
+    return sim::meshloop_protocol(config, trace);
   }
 #else
   (void)p;
+  (void)trace;
 #endif
   // The baseline keeps its documented defaults (1 s originator interval): the comparison is with batman-adv as
   // deployed, not with a batman tuned to our hello interval (docs/decisions/0010-batman-baseline.md).
@@ -138,9 +144,32 @@ int run_sim(const LayeredOptions& layered, const SimArgs& args) {
     std::cerr << "meshloop sim: " << params.status().message() << "\n";
     return 2;
   }
+  // Tracing (off unless --trace on): one provider shared by every simulated node, ids from the scenario's seed,
+  // span times on a fixed virtual epoch, so the same seed gives the same traces.
+  trace::TracingConfig trace_defaults;
+  trace_defaults.disabled = true;
+  trace_defaults.file = (std::filesystem::temp_directory_path() / "meshloop-sim.traces.jsonl").string();
+  // Batches only when full (and at the final flush), never on a timer: the file's lines then group the same spans
+  // the same way in every run, not as the export thread's timing happened to.
+  trace_defaults.schedule_delay = std::chrono::hours(24);
+  trace::Plumbing plumbing;
+  plumbing.ids = trace::seeded_id_generator(params->seed ^ 0x7472616365ULL);  // "trace"
+  plumbing.block_when_full = true;  // lose nothing: the simulator waits for the exporter instead
+  auto tracing = make_tracing(*config, trace_defaults, trace::ResourceInfo{"sim", "", version()}, {},
+                              std::move(plumbing));
+  if (!tracing.ok()) {
+    std::cerr << "meshloop sim: " << tracing.status().message() << "\n";
+    return 2;
+  }
+  std::unique_ptr<trace::MeshTracer> mesh_tracer;
+  if ((*tracing)->enabled()) {
+    constexpr std::int64_t kVirtualEpochUs = 1767225600LL * 1000000;  // 2026-01-01T00:00:00Z is virtual time zero
+    mesh_tracer = std::make_unique<trace::MeshTracer>((*tracing)->tracer("meshloop.mesh"),
+                                                      trace::MeshTracerOptions{kVirtualEpochUs});
+  }
   std::vector<sim::Protocol> protocols;
   for (const auto& name : params->protocols) {
-    auto proto = make_protocol(name, *params);
+    auto proto = make_protocol(name, *params, mesh_tracer.get());
     if (!proto.ok()) {
       std::cerr << "meshloop sim: " << proto.status().message() << "\n";
       return 2;
@@ -232,6 +261,12 @@ int run_sim(const LayeredOptions& layered, const SimArgs& args) {
   for (std::size_t i = 0; i < runs.size() && i < plan.size(); ++i) {
     if (plan[i].first.name == "meshloop" && !plan[i].second) off_run = &runs[i];
     if (plan[i].second) on_run = &runs[i];
+  }
+  if ((*tracing)->enabled()) {
+    (*tracing)->flush(std::chrono::seconds(60));
+    const trace::BatchCounters tc = (*tracing)->counters();
+    std::cerr << "meshloop sim: tracing: " << tc.exported << " spans exported, "
+              << tc.dropped_queue_full + tc.dropped_export_failed << " dropped" << std::endl;
   }
   std::cout << sim::report_table(*scenario, runs);
   nlohmann::json mapek_report, detection_report;
@@ -382,6 +417,7 @@ void add_sim_command(CLI::App& app) {
   auto layered = std::make_shared<LayeredOptions>(*cmd);
   auto args = std::make_shared<SimArgs>();
   for (const auto& k : sim::scenario_keys()) layered->add(k.key, k.flag, k.help, k.default_text);
+  add_trace_options(*layered, "off");
   cmd->add_option("--scenario", args->scenario, "Scenario YAML file (keys under 'sim:'); env and flags override it");
   cmd->add_option("--report", args->report, "Write the JSON report to FILE");
   cmd->add_flag("--quiet", args->quiet, "No progress bar");

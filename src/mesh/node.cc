@@ -7,6 +7,7 @@
 #include "mesh/lsdb.h"
 #include "mesh/neighbours.h"
 #include "mesh/router.h"
+#include "mesh/trace_hooks.h"
 #include "mesh/wire.h"
 
 namespace meshloop::mesh {
@@ -120,6 +121,7 @@ struct Node::Impl {
       auto& flood = flood_at(c.port);
       if (c.up) {
         event(now, EventKind::kNeighbourUp, c.id);
+        if (trace) trace->neighbour_changed(self, c.id, true, now);
         // Database exchange: the new neighbour gets everything we know, reliably.
         flood = PortFlood{};
         lsdb.for_each([&](const Lsdb::Entry& entry) {
@@ -128,6 +130,7 @@ struct Node::Impl {
         arm_retransmit(now);
       } else {
         event(now, EventKind::kNeighbourDown, c.id);
+        if (trace) trace->neighbour_changed(self, c.id, false, now);
         flood = PortFlood{};
         fail_over(c.id, now);
       }
@@ -142,6 +145,7 @@ struct Node::Impl {
       if (pin_for(dst, lost, now + config.reroute_pin)) {
         ++counters.failovers;
         event(now, EventKind::kFailover, lost, dst, pins[dst].path.front());
+        if (trace) trace->failover(self, lost, dst, pins[dst].path.front(), now);
       }
     }
   }
@@ -184,6 +188,7 @@ struct Node::Impl {
     if (changed) spf_needed = true;
     lsa.seq = ++own_seq;
     lsdb.install_own(lsa, now);
+    if (trace) keep_lsa_trace(self, lsa.seq, trace->lsa_originated(self, lsa.seq, lsa.links.size(), now));
     flood(self, kNoPort, now);
     ++counters.lsas_originated;
     next_refresh = now + config.lsa_refresh;
@@ -232,6 +237,7 @@ struct Node::Impl {
       switch (lsdb.consider(lsa, now)) {
         case Lsdb::Verdict::kNewer:
           ++counters.lsas_received;
+          if (!update.traces.empty()) received_lsa_trace(update, lsa, now);
           f.acked(lsdb.slot_of(lsa.origin), 0);
           flood(lsa.origin, port, now);
           break;
@@ -311,7 +317,8 @@ struct Node::Impl {
           // ack). Neighbours at the same distance from the origin hear an LSA together; without this check they
           // would send it to each other, roughly doubling flooding in a dense mesh.
           if (!f.awaits(slot, e->lsa.seq)) continue;
-          const std::size_t size = encoded_lsa_size(e->lsa);
+          const LsaTrace* t = lsa_trace_at(slot, e->lsa);
+          const std::size_t size = encoded_lsa_size(e->lsa) + (t ? encoded_lsa_trace_size(t->context.size()) : 0);
           if (!update.lsas.empty() && used + size > kBodyBudget) {
             send(port, Packet{header(PacketType::kLsaUpdate), std::move(update)}, true);
             update = LsaUpdate{};
@@ -319,6 +326,7 @@ struct Node::Impl {
             if (++packets == kFloodPacketsPerFlush) break;
           }
           update.lsas.push_back(e->lsa);
+          if (t) update.traces.push_back(*t);
           used += size;
         }
         if (!update.lsas.empty() && packets < kFloodPacketsPerFlush) {
@@ -343,6 +351,34 @@ struct Node::Impl {
     }
   }
 
+  // --- trace contexts of advertisements (mesh/trace_hooks.h) -------------------------------------------------
+  // Keeps `context` as the trace context of `origin`'s LSA `seq` (empty: forget any), flooded with every copy.
+  void keep_lsa_trace(NodeId origin, std::uint32_t seq, TraceContext context) {
+    const LsdbSlot slot = lsdb.slot_of(origin);
+    if (slot == kNoSlot) return;
+    if (context.empty()) {
+      if (slot < lsa_traces.size()) lsa_traces[slot] = LsaTrace{};
+      return;
+    }
+    if (slot >= lsa_traces.size()) lsa_traces.resize(slot + 1);
+    lsa_traces[slot] = LsaTrace{origin, seq, std::move(context)};
+  }
+  // The context to send with `lsa` (held in `slot`), or null.
+  const LsaTrace* lsa_trace_at(LsdbSlot slot, const Lsa& lsa) const {
+    if (slot >= lsa_traces.size()) return nullptr;
+    const LsaTrace& t = lsa_traces[slot];
+    return !t.context.empty() && t.origin == lsa.origin && t.seq == lsa.seq ? &t : nullptr;
+  }
+  void received_lsa_trace(const LsaUpdate& update, const Lsa& lsa, TimePoint now) {
+    const LsaTrace* carried = nullptr;
+    for (const LsaTrace& t : update.traces) {
+      if (t.origin == lsa.origin && t.seq == lsa.seq) carried = &t;
+    }
+    if (!carried) return;  // a stale context of an older copy is never sent: lsa_trace_at() checks the seq
+    if (trace) trace->lsa_received(self, lsa.origin, lsa.seq, carried->context, now);
+    keep_lsa_trace(lsa.origin, lsa.seq, carried->context);
+  }
+
   // --- SPF -----------------------------------------------------------------------------------------------------
   void schedule_spf(TimePoint now) {
     if (spf_at != kTimeNever) return;
@@ -365,6 +401,7 @@ struct Node::Impl {
     router.recompute();
     ++counters.spf_runs;
     event(now, EventKind::kSpfRun, kNoNode, kNoNode, kNoNode, router.reachable());
+    if (trace) trace->spf_ran(self, router.reachable(), now);
 
     if (config.emit_route_events) {
       std::map<NodeId, NodeId> next;
@@ -426,6 +463,7 @@ struct Node::Impl {
     if (!up(avoid)) {
       ++counters.failovers;
       event(now, EventKind::kFailover, avoid, d.destination, p.path.front());
+      if (trace) trace->failover(self, avoid, d.destination, p.path.front(), now);
     }
     d.explicit_route.assign(p.path.begin() + 1, p.path.end());
     return p.path.front();
@@ -548,6 +586,8 @@ struct Node::Impl {
 
   std::map<NodeId, TimePoint> active;  // destination -> last data seen for it
   std::map<NodeId, Pin> pins;
+  TraceHooks* trace = nullptr;       // optional (set_trace_hooks)
+  std::vector<LsaTrace> lsa_traces;  // by LSDB slot: the trace context flooded with the copy we hold
   bool started = false;          // start() ran: the first input fixed startup_until
   TimePoint startup_until = kTimeNever;
 };
@@ -692,6 +732,8 @@ TimePoint Node::next_deadline() const {
   return std::min({m.next_hello, m.neighbours.next_expiry(), m.neighbours.next_hold_end(), m.next_refresh,
                    m.next_retransmit, m.next_age_check, m.spf_at, m.flush_at, m.originate_at});
 }
+
+void Node::set_trace_hooks(TraceHooks* hooks) { impl_->trace = hooks; }
 
 Telemetry Node::telemetry(TimePoint now) const {
   const Impl& m = *impl_;

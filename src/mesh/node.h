@@ -27,6 +27,8 @@
 
 namespace meshloop::mesh {
 
+class TraceHooks;  // mesh/trace_hooks.h
+
 struct NodeConfig {
   Duration hello_interval = milliseconds(100);
   int dead_multiplier = 3;                   // a neighbour is down after this many silent hello intervals
@@ -188,6 +190,10 @@ class Node {
   void drain_outputs(std::vector<Output>& out);
   // The earliest time tick() has work to do.
   TimePoint next_deadline() const;
+
+  // Reports detections, advertisements, SPF runs and failovers to `hooks` (null: none, the default) and floods the
+  // trace contexts it returns with our advertisements. REQUIRES: `hooks` outlives the node or is reset first.
+  void set_trace_hooks(TraceHooks* hooks);
 
   Telemetry telemetry(TimePoint now) const;
   std::vector<RouteInfo> routes() const;

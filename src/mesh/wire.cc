@@ -4,6 +4,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <cassert>
 #include <cstdio>
 #include <cstdlib>
@@ -22,7 +23,8 @@ constexpr std::size_t kAckValueSize = 8;
 constexpr std::size_t kDataHeaderValueSize = 9;
 constexpr std::size_t kNodeIdSize = 4;
 constexpr std::uint16_t kMaxRxRatioPermille = 1000;
-constexpr std::uint8_t kMaxTlvType = static_cast<std::uint8_t>(TlvType::kTraceContext);
+constexpr std::uint8_t kMaxTlvType = static_cast<std::uint8_t>(TlvType::kLsaTrace);
+constexpr std::size_t kLsaTraceFixedSize = 8;
 
 // OpenSSL fails here only on allocation failure or a broken provider set-up, never because of a packet's bytes:
 // there is nothing sensible to send or accept without a MAC, so this is fatal.
@@ -140,6 +142,8 @@ const char* tlv_name(TlvType t) {
       return "payload";
     case TlvType::kTraceContext:
       return "trace context";
+    case TlvType::kLsaTrace:
+      return "lsa trace";
   }
   return "unknown";
 }
@@ -159,6 +163,20 @@ Result<std::size_t> body_size(const Hello& h) {
   return kTlvHeaderSize + kHelloValueSize;
 }
 
+// Each LsaTrace names an LSA of the same update, and no two name the same one.
+bool traces_name_their_lsas(const LsaUpdate& u) {
+  for (std::size_t i = 0; i < u.traces.size(); ++i) {
+    const LsaTrace& t = u.traces[i];
+    const bool named = std::any_of(u.lsas.begin(), u.lsas.end(),
+                                   [&](const Lsa& l) { return l.origin == t.origin && l.seq == t.seq; });
+    if (!named) return false;
+    for (std::size_t j = 0; j < i; ++j) {
+      if (u.traces[j].origin == t.origin && u.traces[j].seq == t.seq) return false;
+    }
+  }
+  return true;
+}
+
 Result<std::size_t> body_size(const LsaUpdate& u) {
   if (u.lsas.empty()) return Status::InvalidArgument("lsa_update without an LSA");
   std::size_t size = 0;
@@ -166,6 +184,14 @@ Result<std::size_t> body_size(const LsaUpdate& u) {
     if (lsa.origin == kNoNode || lsa.seq == 0) return Status::InvalidArgument("lsa with origin or seq 0");
     size += encoded_lsa_size(lsa);
   }
+  for (const LsaTrace& t : u.traces) {
+    if (t.context.empty() || t.context.size() > kMaxTraceContextSize) {
+      return Status::InvalidArgument(fmt::format("lsa trace context of {} bytes is not within 1..{}",
+                                                 t.context.size(), kMaxTraceContextSize));
+    }
+    size += encoded_lsa_trace_size(t.context.size());
+  }
+  if (!traces_name_their_lsas(u)) return Status::InvalidArgument("lsa trace naming no LSA of its update, or twice");
   return size;
 }
 
@@ -213,6 +239,12 @@ void write_body(Writer& w, const LsaUpdate& u) {
       w.u32(link.cost);
     }
   }
+  for (const LsaTrace& t : u.traces) {
+    w.tlv(TlvType::kLsaTrace, kLsaTraceFixedSize + t.context.size());
+    w.u32(t.origin);
+    w.u32(t.seq);
+    w.bytes(t.context);
+  }
 }
 
 void write_body(Writer& w, const LsaAck& a) {
@@ -247,7 +279,7 @@ bool belongs_to(TlvType tlv, PacketType packet) {
     case PacketType::kHello:
       return tlv == TlvType::kHello;
     case PacketType::kLsaUpdate:
-      return tlv == TlvType::kLsa;
+      return tlv == TlvType::kLsa || tlv == TlvType::kLsaTrace;
     case PacketType::kLsaAck:
       return tlv == TlvType::kAck;
     case PacketType::kData:
@@ -257,7 +289,7 @@ bool belongs_to(TlvType tlv, PacketType packet) {
   return false;
 }
 
-bool repeatable(TlvType tlv) { return tlv == TlvType::kLsa || tlv == TlvType::kAck; }
+bool repeatable(TlvType tlv) { return tlv == TlvType::kLsa || tlv == TlvType::kAck || tlv == TlvType::kLsaTrace; }
 
 // Parses the TLVs of an authenticated body into `packet` (whose body alternative matches its type). Offsets in
 // details count from the start of the datagram, as a hex dump shows them. Returns the failure, if any.
@@ -393,6 +425,17 @@ class BodyParser {
         }
         std::get<Data>(packet_.body).trace_context.assign(value.begin(), value.end());
         return std::nullopt;
+      case TlvType::kLsaTrace: {
+        if (value.size() <= kLsaTraceFixedSize || value.size() > kLsaTraceFixedSize + kMaxTraceContextSize) {
+          return wrong_length(tlv, offset, value.size(), "8 + 1..512");
+        }
+        LsaTrace t;
+        t.origin = r.u32();
+        t.seq = r.u32();
+        t.context.assign(value.begin() + kLsaTraceFixedSize, value.end());
+        std::get<LsaUpdate>(packet_.body).traces.push_back(std::move(t));
+        return std::nullopt;
+      }
     }
     return malformed("unreachable TLV type");  // every TlvType is handled above
   }
@@ -407,7 +450,11 @@ class BodyParser {
       case PacketType::kHello:
         return require(type, TlvType::kHello);
       case PacketType::kLsaUpdate:
-        return require(type, TlvType::kLsa);
+        if (auto failure = require(type, TlvType::kLsa)) return failure;
+        if (!traces_name_their_lsas(std::get<LsaUpdate>(packet_.body))) {
+          return malformed("lsa trace TLV names no LSA of its packet, or repeats another");
+        }
+        return std::nullopt;
       case PacketType::kLsaAck:
         return require(type, TlvType::kAck);
       case PacketType::kData:
@@ -510,6 +557,10 @@ const char* decode_error_name(DecodeError e) {
       return "malformed_tlv";
   }
   return "unknown";
+}
+
+std::size_t encoded_lsa_trace_size(std::size_t context_size) {
+  return kTlvHeaderSize + kLsaTraceFixedSize + context_size;
 }
 
 std::size_t encoded_lsa_size(const Lsa& lsa) {

@@ -19,7 +19,9 @@
 //   kExplicitRoute 4n, 1 <= n <= 64: node ids, in path order
 //   kPayload any length: application bytes
 //   kTraceContext 1..512: opaque bytes (W3C trace context)
-// Which TLVs a body holds: Hello exactly one kHello; LsaUpdate one or more kLsa; LsaAck one or more kAck; Data
+//   kLsaTrace 9..520: u32 origin, u32 seq, then 1..512 opaque bytes: the trace context of that advertisement
+// Which TLVs a body holds: Hello exactly one kHello; LsaUpdate one or more kLsa and any number of kLsaTrace (each
+// naming an LSA of the same packet; one per LSA at most); LsaAck one or more kAck; Data
 // exactly one kDataHeader and one kPayload, at most one kExplicitRoute and one kTraceContext (omitted when empty).
 // TLVs may come in any order. A known TLV type in the wrong packet type is malformed.
 //
@@ -64,6 +66,7 @@ enum class TlvType : std::uint8_t {
   kExplicitRoute = 5,  // the pinned remaining path (node ids), fast reroute
   kPayload = 6,        // application bytes
   kTraceContext = 7,   // W3C traceparent + tracestate, opaque here
+  kLsaTrace = 8,       // the trace context of one LSA in an LsaUpdate (control-plane tracing, trace/mesh_tracer.h)
 };
 
 // Authentication key: HMAC-SHA256 under the mesh pre-shared key. Holds precomputed inner/outer hash states, so
@@ -123,8 +126,18 @@ struct Lsa {
 };
 constexpr std::uint8_t kLsaFlagAvoidTransit = 1;  // do not route through this node unless it is the destination
 
+// The trace context an advertisement was originated under, travelling with every flooded copy of it.
+struct LsaTrace {
+  NodeId origin = kNoNode;
+  std::uint32_t seq = 0;
+  std::vector<std::uint8_t> context;  // 1..kMaxTraceContextSize bytes
+  bool operator==(const LsaTrace&) const = default;
+};
+
 struct LsaUpdate {
   std::vector<Lsa> lsas;
+  // Optional; each names an LSA in `lsas`. The initializer keeps LsaUpdate{{lsa}} free of missing-initializer warnings.
+  std::vector<LsaTrace> traces = {};
   bool operator==(const LsaUpdate&) const = default;
 };
 
@@ -191,6 +204,8 @@ DecodeOutcome decode(std::span<const std::uint8_t> bytes, const AuthKey& key);
 
 // The encoded size of an LSA inside an LsaUpdate body (TLV header included): lets callers split bundles.
 std::size_t encoded_lsa_size(const Lsa& lsa);
+// The encoded size of an LsaTrace TLV carrying `context_size` bytes of context.
+std::size_t encoded_lsa_trace_size(std::size_t context_size);
 
 // Sliding anti-replay window per sender (IPsec style, 64 wide). A newer epoch (the sender restarted) resets it;
 // an older epoch is refused. A sender starts a new epoch before its seq would wrap. Feed it only authenticated

@@ -7,6 +7,7 @@
 #include "obs/http_metrics.h"
 #include "obs/mesh_metrics.h"
 #include "obs/process_metrics.h"
+#include "obs/trace_metrics.h"
 
 namespace meshloop::obs {
 
@@ -39,6 +40,7 @@ void declare_obs_metrics(MetricsRegistry& registry) {
   register_build_info(registry);
   MeshMetrics mesh(registry);  // declaring is all that is needed; the registry keeps the families
   HttpMetrics http(registry);
+  TraceMetrics trace(registry);
 }
 
 std::string reference_table(std::vector<MetricInfo> metrics) {

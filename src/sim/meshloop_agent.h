@@ -9,7 +9,10 @@ namespace meshloop::sim {
 
 class MeshloopAgent final : public Agent {
  public:
-  MeshloopAgent(const mesh::NodeConfig& config, NodeId id, std::uint64_t seed) : node_(config, id, seed) {}
+  MeshloopAgent(const mesh::NodeConfig& config, NodeId id, std::uint64_t seed, mesh::TraceHooks* trace = nullptr)
+      : node_(config, id, seed) {
+    if (trace != nullptr) node_.set_trace_hooks(trace);
+  }
 
   void add_port(PortId port, TimePoint now) override { node_.add_port(port, now); }
   void receive(PortId port, std::span<const std::uint8_t> bytes, TimePoint now) override {
@@ -39,7 +42,8 @@ class MeshloopAgent final : public Agent {
 };
 
 // The "meshloop" protocol: nodes built from `base` (boot_epoch set per incarnation; route events off, since the
-// simulator does not read them and a 1000-node run would produce millions).
-Protocol meshloop_protocol(mesh::NodeConfig base);
+// simulator does not read them and a 1000-node run would produce millions). With `trace`, every node reports to
+// that one tracer (the simulator shares one provider among its nodes). REQUIRES: `trace` outlives the runs.
+Protocol meshloop_protocol(mesh::NodeConfig base, mesh::TraceHooks* trace = nullptr);
 
 }  // namespace meshloop::sim

@@ -110,6 +110,7 @@ Status UdpDriver::open() {
   }
 
   node_ = std::make_unique<mesh::Node>(options_.node, options_.id, options_.rng_seed);
+  if (callbacks_.trace_hooks != nullptr) node_->set_trace_hooks(callbacks_.trace_hooks);
   for (std::size_t i = 0; i < options_.traffic.size(); ++i) {
     sending_.push_back(SendFlowStats{static_cast<std::uint32_t>(i), options_.traffic[i].destination,
                                      options_.traffic[i].rate_pps, 0});

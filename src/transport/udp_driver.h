@@ -111,6 +111,7 @@ class UdpDriver {
     std::function<void(const mesh::DeliverOutput&)> on_deliver;
     std::function<void(const mesh::Event&)> on_event;
     DriverObserver* observer = nullptr;  // optional; REQUIRES: outlives the driver
+    mesh::TraceHooks* trace_hooks = nullptr;  // optional, called on the driver thread; REQUIRES: outlives the driver
   };
 
   // Opens and binds the socket (so the address is taken when this returns) and builds the node. Fails with
