@@ -103,11 +103,18 @@ TEST(Scenario, DegradingLinkIsRoutedAroundAndDeliveryImproves) {
   EXPECT_GT(o.on.score.pdr, o.off.score.pdr) << dump(o);
 }
 
+// At 50% loss the link's hellos go missing three in a row now and then, so routing sees it flap and its flap
+// damping may already hold it out; then no traffic is harmed and the loop rightly leaves it alone.
 TEST(Scenario, LossBurstIsRoutedAround) {
   const Outcome2 o = run("loss_burst 12-13 40s 30s");
   const bool raise = acted(o, Diagnosis::kDegradingLink, Element::link(12, 13), ActionKind::kRaiseLinkCost);
   const bool drain = acted(o, Diagnosis::kDegradingLink, Element::link(12, 13), ActionKind::kDrainLink);
-  EXPECT_TRUE(raise || drain) << dump(o);
+  bool harmless = false;
+  for (const auto& [node, d] : o.decisions) {
+    harmless = harmless || (d.diagnosis == Diagnosis::kDegradingLink && d.action == ActionKind::kNone &&
+                            d.reason.find("nothing to gain") != std::string::npos);
+  }
+  EXPECT_TRUE(raise || drain || harmless) << dump(o);
   EXPECT_GE(o.on.score.pdr, o.off.score.pdr) << dump(o);
 }
 
