@@ -121,6 +121,23 @@ struct LoopStats {
   std::uint64_t rollbacks = 0, releases = 0, explored = 0;
   std::uint64_t rate_limited_node = 0, rate_limited_mesh = 0, overridden = 0;
   std::uint64_t detector_errors = 0;
+
+  LoopStats& operator+=(const LoopStats& o) {
+    windows += o.windows;
+    diagnoses += o.diagnoses;
+    decisions += o.decisions;
+    for (std::size_t k = 0; k < kActionKindCount; ++k) {
+      for (std::size_t c = 0; c < kOutcomeCount; ++c) actions[k][c] += o.actions[k][c];
+    }
+    rollbacks += o.rollbacks;
+    releases += o.releases;
+    explored += o.explored;
+    rate_limited_node += o.rate_limited_node;
+    rate_limited_mesh += o.rate_limited_mesh;
+    overridden += o.overridden;
+    detector_errors += o.detector_errors;
+    return *this;
+  }
 };
 
 class Loop {

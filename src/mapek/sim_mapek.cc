@@ -104,20 +104,7 @@ void SimMapek::on_window(const sim::TelemetryWindow& w, sim::ControlView& view) 
     auto& slot = loops_[id - 1];
     const sim::Agent* agent = view.agent(id);
     if (slot && (agent == nullptr || slot->agent != agent)) {  // crashed (and maybe rebooted): its loop is gone
-      const LoopStats& s = slot->loop->stats();
-      retired_.windows += s.windows;
-      retired_.diagnoses += s.diagnoses;
-      retired_.decisions += s.decisions;
-      for (std::size_t k = 0; k < kActionKindCount; ++k) {
-        for (std::size_t o = 0; o < kOutcomeCount; ++o) retired_.actions[k][o] += s.actions[k][o];
-      }
-      retired_.rollbacks += s.rollbacks;
-      retired_.releases += s.releases;
-      retired_.explored += s.explored;
-      retired_.rate_limited_node += s.rate_limited_node;
-      retired_.rate_limited_mesh += s.rate_limited_mesh;
-      retired_.overridden += s.overridden;
-      retired_.detector_errors += s.detector_errors;
+      retired_ += slot->loop->stats();
       for (const Decision& d : slot->loop->decisions()) retired_decisions_.emplace_back(id, d);
       slot.reset();
     }
@@ -227,20 +214,7 @@ LoopStats SimMapek::totals() const {
   LoopStats t = retired_;
   for (const auto& slot : loops_) {
     if (!slot) continue;
-    const LoopStats& s = slot->loop->stats();
-    t.windows += s.windows;
-    t.diagnoses += s.diagnoses;
-    t.decisions += s.decisions;
-    for (std::size_t k = 0; k < kActionKindCount; ++k) {
-      for (std::size_t o = 0; o < kOutcomeCount; ++o) t.actions[k][o] += s.actions[k][o];
-    }
-    t.rollbacks += s.rollbacks;
-    t.releases += s.releases;
-    t.explored += s.explored;
-    t.rate_limited_node += s.rate_limited_node;
-    t.rate_limited_mesh += s.rate_limited_mesh;
-    t.overridden += s.overridden;
-    t.detector_errors += s.detector_errors;
+    t += slot->loop->stats();
   }
   return t;
 }
