@@ -13,11 +13,14 @@
 #include <functional>
 #include <thread>
 
+#include "common/wait_for.h"
 #include "api/client.h"
 #include "transport/local_mesh.h"
 
 namespace meshloop::transport {
 namespace {
+
+using meshloop::testing::wait_for;
 
 using nlohmann::json;
 
@@ -39,14 +42,6 @@ class NodeKbTest : public ::testing::Test {
     mesh_->stop_all();
     std::error_code ec;
     if (!HasFailure()) std::filesystem::remove_all(dir_, ec);
-  }
-  bool wait_for(const std::function<bool()>& condition, std::chrono::seconds timeout) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (condition()) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    return condition();
   }
   // Sends a request with any method and body; the reply (status 0 when there was none).
   std::pair<int, std::string> send(const std::string& method, const std::string& path, const std::string& body = "") {

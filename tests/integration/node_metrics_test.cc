@@ -20,9 +20,12 @@
 #include "common/exposition_text.h"
 #include "transport/local_mesh.h"
 #include "common/raw_http.h"
+#include "common/wait_for.h"
 
 namespace meshloop::transport {
 namespace {
+
+using meshloop::testing::wait_for;
 
 using mesh::NodeId;
 using testing::exposition_value;
@@ -56,14 +59,6 @@ class NodeMetricsTest : public ::testing::Test {
   std::optional<double> value(NodeId id, const std::string& name, std::map<std::string, std::string> labels = {}) {
     labels["node"] = std::to_string(id);
     return exposition_value(scrape(id), name, labels);
-  }
-  bool wait_for(const std::function<bool()>& condition, std::chrono::seconds timeout) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (condition()) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    return condition();
   }
   NodeId next_hop(NodeId at, NodeId dst) {
     auto s = api::get_status("127.0.0.1", mesh_->node(at).http_port);

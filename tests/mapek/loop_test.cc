@@ -45,6 +45,16 @@ struct World {
   std::set<NodeId> flagged_nodes;
   std::set<std::pair<NodeId, NodeId>> flagged_links;
   Knowledge knowledge;
+  // Knowledge of `n` past incidents where raising a degrading link's cost was rolled back.
+  void raising_cost_failed(int n) {
+    for (int i = 0; i < n; ++i) {
+      Incident inc;
+      inc.diagnosis = Diagnosis::kDegradingLink;
+      inc.action = ActionKind::kRaiseLinkCost;
+      inc.outcome = Outcome::kRolledBack;
+      knowledge.add(inc);
+    }
+  }
   TimePoint now = at(seconds(100));
 
   World() {
@@ -215,13 +225,7 @@ TEST(Planner, RootCauseBlamesTheNodeNotItsLinks) {
 
 TEST(Planner, KnowledgeOfFailuresSteersToAnotherAction) {
   World w;
-  for (int i = 0; i < 6; ++i) {
-    Incident inc;
-    inc.diagnosis = Diagnosis::kDegradingLink;
-    inc.action = ActionKind::kRaiseLinkCost;
-    inc.outcome = Outcome::kRolledBack;
-    w.knowledge.add(inc);
-  }
+  w.raising_cost_failed(6);
   w.flagged_links = {{1, 2}};
   w.link(1, 2, EdgeFeature::kLossIn, 0.3f);
   auto l = w.loop(no_exploration());
@@ -291,13 +295,7 @@ TEST(Verify, RollsBackWhenDeliveryDidNotRecover) {
 
 TEST(Verify, RollsBackADrainThatCutOffTheFarEnd) {
   World w;
-  for (int i = 0; i < 6; ++i) {  // raising the cost has failed before: the planner drains
-    Incident inc;
-    inc.diagnosis = Diagnosis::kDegradingLink;
-    inc.action = ActionKind::kRaiseLinkCost;
-    inc.outcome = Outcome::kRolledBack;
-    w.knowledge.add(inc);
-  }
+  w.raising_cost_failed(6);  // the planner drains instead
   w.flagged_links = {{1, 2}};
   w.link(1, 2, EdgeFeature::kLossIn, 0.3f);
   auto l = w.loop(no_exploration());

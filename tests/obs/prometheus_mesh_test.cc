@@ -16,24 +16,18 @@
 
 #include "api/client.h"
 #include "common/prometheus_process.h"
+#include "common/wait_for.h"
 #include "transport/local_mesh.h"
 #include "transport/process.h"
 
 namespace meshloop::obs {
 namespace {
 
+using meshloop::testing::wait_for;
+
 using Clock = std::chrono::steady_clock;
 using mesh::NodeId;
 using nlohmann::json;
-
-bool wait_for(const std::function<bool()>& condition, std::chrono::seconds timeout) {
-  const auto deadline = Clock::now() + timeout;
-  while (Clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(250));
-  }
-  return condition();
-}
 
 TEST(PrometheusMesh, ScrapesALiveSimulationAndRealNodesAndSeesTheirFaults) {
   const auto started = Clock::now();

@@ -25,6 +25,7 @@
 #include <thread>
 
 #include "common/mini_mesh.h"
+#include "common/wait_for.h"
 #include "metrics_test_util.h"
 #include "obs/exposition.h"
 #include "obs/http_route.h"
@@ -35,6 +36,8 @@ extern char** environ;
 
 namespace meshloop::obs {
 namespace {
+
+using meshloop::testing::wait_for;
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
@@ -135,15 +138,6 @@ class PrometheusProcess {
   pid_t pid_ = -1;
   int port_ = 0;
 };
-
-bool wait_for(const std::function<bool()>& condition, std::chrono::seconds timeout) {
-  const auto deadline = Clock::now() + timeout;
-  while (Clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  }
-  return condition();
-}
 
 double value_of(const json& result_entry) { return std::stod(result_entry["value"][1].get<std::string>()); }
 
