@@ -36,7 +36,8 @@ double median(std::vector<double> v) {
 double percentile(std::vector<double> v, double p) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
-  const auto idx = static_cast<std::size_t>(std::min<double>(static_cast<double>(v.size() - 1), p * static_cast<double>(v.size() - 1) + 0.5));
+  const auto idx = static_cast<std::size_t>(
+      std::min<double>(static_cast<double>(v.size() - 1), p * static_cast<double>(v.size() - 1) + 0.5));
   return v[idx];
 }
 
@@ -72,7 +73,8 @@ void draw_points(const Clustered& c, std::size_t count, Rng& rng, std::vector<fl
     float* v = &out[p * d];
     const float* ctr = &c.centres[k * d];
     for (auto& x : z) x = rng.normal(0, 0.6);
-    for (std::size_t i = 0; i < d; ++i) v[i] = ctr[i] + static_cast<float>(rng.normal(0, 0.15 / std::sqrt(static_cast<double>(d))));
+    for (std::size_t i = 0; i < d; ++i)
+      v[i] = ctr[i] + static_cast<float>(rng.normal(0, 0.15 / std::sqrt(static_cast<double>(d))));
     for (std::size_t r = 0; r < c.rank; ++r) {
       const float* b = &c.bases[(k * c.rank + r) * d];
       const auto zr = static_cast<float>(z[r]);
@@ -103,7 +105,8 @@ std::vector<std::vector<std::uint64_t>> exact_topk(const std::vector<float>& dat
         const float s = S(q, j);
         if (b.size() < k || s > b.back().first) {
           std::pair<float, std::uint64_t> item{s, static_cast<std::uint64_t>(start + j)};
-          auto pos = std::upper_bound(b.begin(), b.end(), item, [](const auto& x, const auto& y) { return x.first > y.first; });
+          auto pos = std::upper_bound(b.begin(), b.end(), item,
+                                      [](const auto& x, const auto& y) { return x.first > y.first; });
           b.insert(pos, item);
           if (b.size() > k) b.pop_back();
         }
@@ -116,7 +119,8 @@ std::vector<std::vector<std::uint64_t>> exact_topk(const std::vector<float>& dat
   return out;
 }
 
-double recall(const std::vector<std::vector<std::uint64_t>>& truth, const std::vector<std::vector<std::uint64_t>>& got) {
+double recall(const std::vector<std::vector<std::uint64_t>>& truth,
+              const std::vector<std::vector<std::uint64_t>>& got) {
   std::size_t found = 0, total = 0;
   for (std::size_t q = 0; q < truth.size(); ++q) {
     std::unordered_set<std::uint64_t> t(truth[q].begin(), truth[q].end());
@@ -161,8 +165,14 @@ Result<json> run_bench(const BenchOptions& o, const std::function<void(const std
   std::vector<float> data, queries;
   draw_points(clusters, o.vectors, rng, data);
   draw_points(clusters, o.queries, rng, queries);  // fresh draws, not points of the index
-  report["dataset"] = {{"vectors", o.vectors}, {"dim", o.dim}, {"clusters", o.clusters}, {"cluster_rank", o.cluster_rank},
-                       {"queries", o.queries}, {"generator", "unit centre + N(0,0.6) in a random rank-r basis per cluster + isotropic N(0,0.15/sqrt(d)), normalised; queries are fresh draws"},
+  report["dataset"] = {{"vectors", o.vectors},
+                       {"dim", o.dim},
+                       {"clusters", o.clusters},
+                       {"cluster_rank", o.cluster_rank},
+                       {"queries", o.queries},
+                       {"generator",
+                        "unit centre + N(0,0.6) in a random rank-r basis per cluster + isotropic N(0,0.15/sqrt(d)), "
+                        "normalised; queries are fresh draws"},
                        {"seed", o.seed}};
   say("exact top-10 by brute force (Eigen)");
   auto t0 = SteadyClock::now();
@@ -201,9 +211,13 @@ Result<json> run_bench(const BenchOptions& o, const std::function<void(const std
     for (auto& t : pool) t.join();
   }
   const double raw_build = since(t0);
-  report["build"] = {{"threads", o.build_threads}, {"m", o.m}, {"ef_construction", o.ef_construction},
-                     {"seconds", ours_build}, {"vectors_per_second", static_cast<double>(o.vectors) / ours_build},
-                     {"hnswlib_seconds", raw_build}, {"hnswlib_vectors_per_second", static_cast<double>(o.vectors) / raw_build},
+  report["build"] = {{"threads", o.build_threads},
+                     {"m", o.m},
+                     {"ef_construction", o.ef_construction},
+                     {"seconds", ours_build},
+                     {"vectors_per_second", static_cast<double>(o.vectors) / ours_build},
+                     {"hnswlib_seconds", raw_build},
+                     {"hnswlib_vectors_per_second", static_cast<double>(o.vectors) / raw_build},
                      {"index_bytes", kb->stats().index_bytes}};
 
   // ---------------------------------------------------------------- single-thread QPS and recall per ef
@@ -265,7 +279,10 @@ Result<json> run_bench(const BenchOptions& o, const std::function<void(const std
       for (const auto& h : ours_results[q]) got[q].push_back(std::stoull(h.doc_id));
     Point p{ef, recall(truth, got), median(ours_qps), recall(truth, raw_got), median(raw_qps)};
     points.push_back(p);
-    curve.push_back({{"ef_search", ef}, {"recall_at_10", p.recall}, {"qps", p.qps}, {"hnswlib_recall_at_10", p.raw_recall},
+    curve.push_back({{"ef_search", ef},
+                     {"recall_at_10", p.recall},
+                     {"qps", p.qps},
+                     {"hnswlib_recall_at_10", p.raw_recall},
                      {"hnswlib_qps", p.raw_qps}});
     say("ef " + std::to_string(ef) + ": recall " + std::to_string(p.recall) + " qps " + std::to_string(p.qps) +
         " | hnswlib recall " + std::to_string(p.raw_recall) + " qps " + std::to_string(p.raw_qps));
@@ -290,8 +307,12 @@ Result<json> run_bench(const BenchOptions& o, const std::function<void(const std
     for (const auto& p : points) {
       if (p.recall >= target) {
         const double raw_same_recall = raw_qps_at(p.recall);
-        targets.push_back({{"target", target}, {"ef_search", p.ef}, {"recall_at_10", p.recall}, {"qps", p.qps},
-                           {"hnswlib_qps_same_ef", p.raw_qps}, {"hnswlib_qps_same_recall", raw_same_recall},
+        targets.push_back({{"target", target},
+                           {"ef_search", p.ef},
+                           {"recall_at_10", p.recall},
+                           {"qps", p.qps},
+                           {"hnswlib_qps_same_ef", p.raw_qps},
+                           {"hnswlib_qps_same_recall", raw_same_recall},
                            {"qps_ratio", raw_same_recall > 0 ? p.qps / raw_same_recall : 0}});
         if (std::abs(target - o.recall_target) < 1e-9) {
           chosen_ef = p.ef;
@@ -334,8 +355,13 @@ Result<json> run_bench(const BenchOptions& o, const std::function<void(const std
     say("batch run " + std::to_string(run + 1) + ": 1 worker " + std::to_string(qps1.back()) + " q/s, 2 workers " +
         std::to_string(qps2.back()) + " q/s");
   }
-  json batch_json = {{"queries_per_run", batch.size()}, {"ef_search", chosen_ef}, {"runs", o.batch_runs},
-                     {"qps_1w", qps1}, {"qps_2w", qps2}, {"median_qps_1w", median(qps1)}, {"median_qps_2w", median(qps2)}};
+  json batch_json = {{"queries_per_run", batch.size()},
+                     {"ef_search", chosen_ef},
+                     {"runs", o.batch_runs},
+                     {"qps_1w", qps1},
+                     {"qps_2w", qps2},
+                     {"median_qps_1w", median(qps1)},
+                     {"median_qps_2w", median(qps2)}};
   {
     BatchOptions bo;
     bo.min_workers = 1;
@@ -347,8 +373,12 @@ Result<json> run_bench(const BenchOptions& o, const std::function<void(const std
     (void)br.retrieve_all(batch, seconds(600));
     const double secs = since(t0);
     const auto st = br.stats();
-    batch_json["adaptive"] = {{"min_workers", 1}, {"max_workers", 2}, {"qps", static_cast<double>(batch.size()) / secs},
-                              {"grows", st.grows}, {"shrinks", st.shrinks}, {"final_workers", st.active_workers},
+    batch_json["adaptive"] = {{"min_workers", 1},
+                              {"max_workers", 2},
+                              {"qps", static_cast<double>(batch.size()) / secs},
+                              {"grows", st.grows},
+                              {"shrinks", st.shrinks},
+                              {"final_workers", st.active_workers},
                               {"worker_history", st.worker_history}};
   }
   report["batch"] = batch_json;
@@ -372,8 +402,11 @@ Result<json> run_bench(const BenchOptions& o, const std::function<void(const std
   }
   if (auto s = text_kb.add_bulk(generate_incidents(o.incidents, o.nodes, o.seed), o.build_threads); !s.ok()) return s;
   const double text_build = since(t0);
-  report["text_kb"] = {{"runbooks", runbook_count}, {"incidents", o.incidents}, {"chunks", text_kb.stats().chunks},
-                       {"wordnet", wordnet != nullptr}, {"build_seconds", text_build},
+  report["text_kb"] = {{"runbooks", runbook_count},
+                       {"incidents", o.incidents},
+                       {"chunks", text_kb.stats().chunks},
+                       {"wordnet", wordnet != nullptr},
+                       {"build_seconds", text_build},
                        {"chunks_per_second", static_cast<double>(text_kb.stats().chunks) / text_build}};
 
   // ---------------------------------------------------------------- semantic cache on a Zipf stream
@@ -396,7 +429,8 @@ Result<json> run_bench(const BenchOptions& o, const std::function<void(const std
   for (std::size_t i = 0; i < o.stream; ++i) {
     const std::size_t t = zipf.draw(srng);
     const auto& variants = topics[t].variants;
-    const std::string& text = variants[static_cast<std::size_t>(srng.uniform_int(0, static_cast<std::int64_t>(variants.size()) - 1))];
+    const std::string& text =
+        variants[static_cast<std::size_t>(srng.uniform_int(0, static_cast<std::int64_t>(variants.size()) - 1))];
     if (topics_seen.insert(t).second) ++first_seen_topics;
     const bool repeat_text = !texts_seen.insert(text).second;
     (repeat_text ? repeat_queries : novel_text_queries) += 1;
@@ -423,19 +457,29 @@ Result<json> run_bench(const BenchOptions& o, const std::function<void(const std
   }
   const auto cstats = cache.stats();
   json cache_json = {
-      {"stream", o.stream}, {"topics", topics.size()}, {"variants_per_topic", o.variants}, {"zipf_s", o.zipf_s},
-      {"capacity", o.cache_capacity}, {"similarity_threshold", o.cache_threshold},
+      {"stream", o.stream},
+      {"topics", topics.size()},
+      {"variants_per_topic", o.variants},
+      {"zipf_s", o.zipf_s},
+      {"capacity", o.cache_capacity},
+      {"similarity_threshold", o.cache_threshold},
       {"hit_rate", static_cast<double>(hits) / static_cast<double>(o.stream)},
       {"correct_rate", hits ? static_cast<double>(correct) / static_cast<double>(hits) : 0},
-      {"hits", hits}, {"correct_hits", correct},
-      {"paraphrase_hits", paraphrase_hits}, {"paraphrase_hits_correct", paraphrase_correct},
+      {"hits", hits},
+      {"correct_hits", correct},
+      {"paraphrase_hits", paraphrase_hits},
+      {"paraphrase_hits_correct", paraphrase_correct},
       {"queries_with_new_text", novel_text_queries},
-      {"paraphrase_hit_rate_on_new_text", novel_text_queries ? static_cast<double>(paraphrase_hits) / static_cast<double>(novel_text_queries) : 0},
+      {"paraphrase_hit_rate_on_new_text",
+       novel_text_queries ? static_cast<double>(paraphrase_hits) / static_cast<double>(novel_text_queries) : 0},
       {"distinct_topics_seen", first_seen_topics},
       {"best_possible_hit_rate", 1.0 - static_cast<double>(first_seen_topics) / static_cast<double>(o.stream)},
       {"exact_repeat_only_hit_rate", static_cast<double>(repeat_queries) / static_cast<double>(o.stream)},
-      {"evictions", cstats.evictions}, {"expirations", cstats.expirations}, {"misses", cstats.misses},
-      {"end_to_end_hit_us_p50", percentile(hit_us, 0.5)}, {"end_to_end_miss_us_p50", percentile(miss_us, 0.5)}};
+      {"evictions", cstats.evictions},
+      {"expirations", cstats.expirations},
+      {"misses", cstats.misses},
+      {"end_to_end_hit_us_p50", percentile(hit_us, 0.5)},
+      {"end_to_end_miss_us_p50", percentile(miss_us, 0.5)}};
 
   // Confusable pairs: with the guard, and without it (ablation), on a fresh cache each time.
   for (bool guard : {true, false}) {
@@ -459,7 +503,9 @@ Result<json> run_bench(const BenchOptions& o, const std::function<void(const std
       }
     }
     cache_json[guard ? "confusable" : "confusable_without_guard"] = {
-        {"pairs", pairs.size()}, {"false_hits", false_hits}, {"pairs_with_similarity_above_threshold", above_threshold},
+        {"pairs", pairs.size()},
+        {"false_hits", false_hits},
+        {"pairs_with_similarity_above_threshold", above_threshold},
         {"false_hit_examples", examples}};
   }
 
@@ -478,7 +524,8 @@ Result<json> run_bench(const BenchOptions& o, const std::function<void(const std
   {
     malloc_trim(0);
     const std::size_t empty_before = heap_in_use();
-    auto mem_cache = std::make_unique<SemanticCache>(SemanticCacheOptions{o.dim, 2000, o.cache_threshold, seconds(3600), 8, true});
+    auto mem_cache = std::make_unique<SemanticCache>(
+        SemanticCacheOptions{.dim = o.dim, .capacity = 2000, .similarity_threshold = o.cache_threshold});
     const std::size_t empty_after = heap_in_use();
     for (std::size_t i = 0; i < 1000; ++i) mem_cache->put(keys[i].first, keys[i].second, five, 0, at(seconds(0)));
     const std::size_t before = heap_in_use();
@@ -490,12 +537,14 @@ Result<json> run_bench(const BenchOptions& o, const std::function<void(const std
   // Lookup latency (embedding excluded) with lookup_entries entries: half the lookups are paraphrases of stored
   // queries, half are queries not stored.
   {
-    SemanticCache big(SemanticCacheOptions{o.dim, o.lookup_entries, o.cache_threshold, seconds(3600), 8, true});
+    SemanticCache big(
+        SemanticCacheOptions{.dim = o.dim, .capacity = o.lookup_entries, .similarity_threshold = o.cache_threshold});
     for (std::size_t i = 0; i < o.lookup_entries; ++i) big.put(keys[i].first, keys[i].second, five, 0, at(seconds(0)));
     std::vector<CacheKey> probes;
     for (std::size_t i = 0; i < 1000; ++i) {
       const auto& t = fill_topics[i * (o.lookup_entries / 1000)];
-      probes.push_back(make_cache_key(Query{t.variants[1], {}, 5, SearchMode::kHybrid, {}}, *text_kb.embed(t.variants[1])));
+      probes.push_back(
+          make_cache_key(Query{t.variants[1], {}, 5, SearchMode::kHybrid, {}}, *text_kb.embed(t.variants[1])));
       probes.push_back(keys[o.lookup_entries + i].first);
     }
     std::vector<double> us;

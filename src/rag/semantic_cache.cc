@@ -1,5 +1,6 @@
 #include "rag/semantic_cache.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 
@@ -31,6 +32,16 @@ CacheKey make_cache_key(const Query& q, std::vector<float> embedding) {
 SemanticCache::SemanticCache(SemanticCacheOptions options) : options_(options) {
   options_.capacity = std::max<std::size_t>(options_.capacity, 1);
   slots_.resize(options_.capacity);
+  if (options_.index_dim > 0) {
+    std::uint64_t state = 0x5eedc0de;
+    sketch_bucket_.resize(static_cast<std::size_t>(options_.dim));
+    sketch_sign_.resize(static_cast<std::size_t>(options_.dim));
+    for (std::size_t i = 0; i < sketch_bucket_.size(); ++i) {
+      const std::uint64_t r = splitmix64(state);
+      sketch_bucket_[i] = static_cast<std::uint32_t>((r >> 1) % static_cast<std::uint64_t>(options_.index_dim));
+      sketch_sign_[i] = (r & 1) ? 1.0f : -1.0f;
+    }
+  }
   reset_index_locked();
   stats_.capacity = options_.capacity;
 }
@@ -38,8 +49,8 @@ SemanticCache::SemanticCache(SemanticCacheOptions options) : options_(options) {
 SemanticCache::~SemanticCache() = default;
 
 void SemanticCache::reset_index_locked() {
-  index_ = std::make_unique<HnswIndex>(HnswOptions{options_.dim, 8, 48, std::max<std::size_t>(options_.candidates * 2, 16),
-                                                   options_.capacity, 42});
+  index_ = std::make_unique<HnswIndex>(
+      HnswOptions{key_dim(), 8, 48, std::max<std::size_t>(options_.candidates * 2, 16), options_.capacity, 42});
   free_.clear();
   for (std::size_t i = options_.capacity; i-- > 0;) free_.push_back(static_cast<std::uint32_t>(i));
   lru_.clear();
@@ -47,16 +58,22 @@ void SemanticCache::reset_index_locked() {
 }
 
 std::vector<float> SemanticCache::key_vector(const CacheKey& key, std::uint64_t group) const {
-  // embedding + a random +-1/sqrt(dim) unit vector drawn from the group hash, renormalised.
-  const auto dim = static_cast<std::size_t>(options_.dim);
-  std::vector<float> v(dim);
+  // sketch(embedding) + a random +-1/sqrt(dim) unit vector drawn from the group hash, renormalised.
+  const auto dim = static_cast<std::size_t>(key_dim());
+  std::vector<float> v(dim, 0.0f);
+  if (sketch_bucket_.empty()) {
+    std::copy_n(key.embedding.begin(), std::min(dim, key.embedding.size()), v.begin());
+  } else {
+    for (std::size_t i = 0; i < key.embedding.size() && i < sketch_bucket_.size(); ++i) {
+      v[sketch_bucket_[i]] += sketch_sign_[i] * key.embedding[i];
+    }
+  }
   const float g = 1.0f / std::sqrt(static_cast<float>(dim));
   std::uint64_t state = group;
   std::uint64_t bits = 0;
   for (std::size_t i = 0; i < dim; ++i) {
     if (i % 64 == 0) bits = splitmix64(state);
-    const float s = (bits >> (i % 64)) & 1 ? g : -g;
-    v[i] = (i < key.embedding.size() ? key.embedding[i] : 0.0f) + s;
+    v[i] += (bits >> (i % 64)) & 1 ? g : -g;
   }
   double n = 0;
   for (float x : v) n += static_cast<double>(x) * x;
