@@ -21,6 +21,7 @@
 
 #include "api/client.h"
 #include "cli/commands.h"
+#include "cli/demo_prometheus.h"
 #include "cli/options.h"
 #include "transport/local_mesh.h"
 #include "transport/udp_driver.h"
@@ -47,6 +48,9 @@ struct DemoSettings {
   int dead_multiplier = 3;
   std::string work_dir;
   std::string log_level = "info";
+  bool prometheus = true;        // a real Prometheus scraping the nodes, with our alert rules
+  int prometheus_port = 9090;    // taken: any free port
+  std::string alert_rules;       // empty: none
 };
 
 struct Flow {
@@ -416,6 +420,23 @@ int Demo::run() {
     std::cerr << "meshloop demo: " << s.message() << "\n";
     return 1;
   }
+  std::optional<DemoPrometheus> prometheus;
+  if (s_.prometheus) {
+    DemoPrometheusOptions po;
+    po.work_dir = s_.work_dir;
+    po.port = s_.prometheus_port;
+    po.alert_rules = s_.alert_rules;
+    for (const auto& [id, n] : mesh_.nodes()) po.targets.push_back(n.http_port);
+    auto started = DemoPrometheus::start(po);
+    if (!started.ok()) {
+      std::cerr << "meshloop demo: " << started.status().message() << " (--prometheus off runs without it)\n";
+      return 1;
+    }
+    prometheus = std::move(started).value();
+    say("Prometheus: http://127.0.0.1:{}/  (scraping {} nodes every 2 s{}; try meshloop_mesh_neighbours)",
+        prometheus->port(), mesh_.nodes().size(),
+        s_.alert_rules.empty() ? std::string() : ", alert rules " + s_.alert_rules);
+  }
   if (!wait_for_convergence()) {
     if (g_stop) return 0;
     say("the mesh did not converge within 30 s; see the node logs in {}", s_.work_dir);
@@ -437,6 +458,7 @@ int Demo::run() {
     if (next < unix_now_us()) next = unix_now_us() + s_.fault_interval.count() / 4;
   }
   summary();
+  if (prometheus) prometheus->stop();
   return 0;
 }
 
@@ -449,6 +471,7 @@ void add_demo_command(CLI::App& app) {
       "Starts N `meshloop node` processes (a ring with chords, free ports) sending traffic to each other, then "
       "every --fault-interval cuts a link (driver-level drop through a node's HTTP API) or crashes a node "
       "(SIGKILL), heals it half an interval later, and prints how long the affected flows' delivery paused. "
+      "A Prometheus (--prometheus) scrapes every node's /metrics and evaluates --alert-rules. "
       "Ctrl-C prints a summary and stops every process it started.");
   auto options = std::make_shared<LayeredOptions>(*cmd);
   options->add("demo.nodes", "--nodes", "Number of nodes (3..64)", "8");
@@ -463,6 +486,10 @@ void add_demo_command(CLI::App& app) {
   options->add("mesh.key", "--key", "Mesh key given to the nodes", "a random key");
   options->add("demo.work_dir", "--work-dir", "Directory for the node logs", "a new temporary directory");
   options->add("log.level", "--log-level", "Nodes' log level", "info");
+  options->add("demo.prometheus", "--prometheus", "Run a Prometheus scraping the nodes (on or off)", "on");
+  options->add("demo.prometheus_port", "--prometheus-port", "Prometheus's port on 127.0.0.1 (taken: any free one)",
+               "9090");
+  options->add("demo.alert_rules", "--alert-rules", "Prometheus alert rules to load (empty: none)", "");
   cmd->callback([options] {
     auto fail = [](const std::string& m) {
       std::cerr << "meshloop demo: " << m << "\n";
@@ -500,6 +527,14 @@ void add_demo_command(CLI::App& app) {
     if (!mult.ok()) return fail(mult.status().message());
     s.dead_multiplier = static_cast<int>(*mult);
     s.log_level = config->get_string("log.level", "info");
+    const std::string prom = config->get_string("demo.prometheus", "on");
+    if (prom != "on" && prom != "off") return fail("--prometheus must be on or off, not '" + prom + "'");
+    s.prometheus = prom == "on";
+    auto prom_port = config->get_int("demo.prometheus_port", 9090);
+    if (!prom_port.ok()) return fail(prom_port.status().message());
+    if (*prom_port < 0 || *prom_port > 65535) return fail("--prometheus-port must be between 0 and 65535");
+    s.prometheus_port = static_cast<int>(*prom_port);
+    s.alert_rules = config->get_string("demo.alert_rules", "");
     std::error_code ec;
     s.binary = config->get_string("demo.binary", std::filesystem::read_symlink("/proc/self/exe", ec).string());
     if (s.work_dir = config->get_string("demo.work_dir", ""); s.work_dir.empty()) {

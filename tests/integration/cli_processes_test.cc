@@ -6,9 +6,11 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
 
+#include "api/client.h"
 #include "transport/local_mesh.h"
 #include "transport/process.h"
 
@@ -33,7 +35,7 @@ class CliProcessesTest : public ::testing::Test {
     if (!HasFailure()) std::filesystem::remove_all(dir_, ec);
   }
   CliRun run(std::vector<std::string> args, std::chrono::seconds timeout = std::chrono::seconds(10),
-          std::vector<std::string> env = {}) {
+             std::vector<std::string> env = {}) {
     args.insert(args.begin(), bin_);
     const std::string out = dir_ + "/out-" + std::to_string(++runs_) + ".txt";
     auto child = ChildProcess::spawn({args, out, env});
@@ -88,10 +90,10 @@ TEST_F(CliProcessesTest, NodeRejectsBadInputWithExitCode2AndAPreciseMessage) {
 TEST_F(CliProcessesTest, NodeStopsCleanlyOnSigterm) {
   const auto port = free_udp_port().value();
   const std::string out = dir_ + "/node.txt";
-  auto child = ChildProcess::spawn({{bin_, "node", "--id", "5", "--listen", "127.0.0.1:" + std::to_string(port),
-                                     "--http-listen", "127.0.0.1:0"},
-                                    out,
-                                    {}});
+  auto child = ChildProcess::spawn(
+      {{bin_, "node", "--id", "5", "--listen", "127.0.0.1:" + std::to_string(port), "--http-listen", "127.0.0.1:0"},
+       out,
+       {}});
   ASSERT_TRUE(child.ok());
   std::string log;
   for (int i = 0; i < 100 && log.find("listening on udp") == std::string::npos; ++i) {
@@ -111,8 +113,8 @@ TEST_F(CliProcessesTest, NodeStopsCleanlyOnSigterm) {
 
 TEST_F(CliProcessesTest, DemoReportsRecoveriesAndLeavesNoProcessBehind) {
   CliRun r = run({"demo", "--nodes", "4", "--duration", "9s", "--fault-interval", "3s", "--work-dir", dir_ + "/demo",
-               "--seed", "3"},
-              std::chrono::seconds(40));
+                  "--seed", "3"},
+                 std::chrono::seconds(40));
   EXPECT_EQ(exit_code(r), 0) << r.output;
   EXPECT_NE(r.output.find("converged"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("fault #1"), std::string::npos) << r.output;
@@ -125,6 +127,52 @@ TEST_F(CliProcessesTest, DemoReportsRecoveriesAndLeavesNoProcessBehind) {
     ss << in.rdbuf();
     EXPECT_NE(ss.str().find("stopped"), std::string::npos) << "node " << id << " did not stop cleanly:\n" << ss.str();
   }
+}
+
+// The demo's Prometheus scrapes every node (up == 1 for each) and loads the alert rules it is given; Ctrl-C stops
+// the demo, the nodes and Prometheus.
+TEST_F(CliProcessesTest, DemoRunsAPrometheusThatScrapesEveryNodeAndStopsWithIt) {
+  const std::string rules = dir_ + "/rules.yml";
+  std::ofstream(rules) << "groups:\n  - name: demo-test\n    rules:\n      - alert: MeshNodeDown\n"
+                          "        expr: up{job=\"meshloop\"} == 0\n        for: 10s\n";
+  const std::string out = dir_ + "/demo-prom.txt";
+  SpawnOptions spawn;
+  spawn.argv = {bin_, "demo",          "--nodes", "4",          "--fault-interval", "60s", "--prometheus-port",
+                "0",  "--alert-rules", rules,     "--work-dir", dir_ + "/demo"};
+  spawn.output_path = out;
+  auto child = ChildProcess::spawn(spawn);
+  ASSERT_TRUE(child.ok());
+  auto output = [&out] {
+    std::ifstream in(out);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  };
+  int port = 0;
+  std::size_t up = 0;
+  std::size_t rule_groups = 0;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (std::chrono::steady_clock::now() < deadline && up < 4) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    const std::string text = output();
+    const auto at = text.find("Prometheus: http://127.0.0.1:");
+    if (at == std::string::npos) continue;
+    port = std::stoi(text.substr(at + 29));
+    auto r = api::http_get("127.0.0.1", port, "/api/v1/query?query=up%3D%3D1", std::chrono::milliseconds(1000));
+    if (!r.ok() || r->status != 200) continue;
+    up = nlohmann::json::parse(r->body)["data"]["result"].size();
+    auto rr = api::http_get("127.0.0.1", port, "/api/v1/rules", std::chrono::milliseconds(1000));
+    if (rr.ok() && rr->status == 200) rule_groups = nlohmann::json::parse(rr->body)["data"]["groups"].size();
+  }
+  EXPECT_EQ(up, 4u) << output();
+  EXPECT_EQ(rule_groups, 1u) << output();
+  child->signal(SIGINT);
+  auto st = child->wait_for(std::chrono::seconds(15));
+  ASSERT_TRUE(st.has_value()) << output();
+  EXPECT_EQ(describe_wait_status(*st), "exit 0") << output();
+  ASSERT_NE(port, 0);
+  EXPECT_FALSE(api::http_get("127.0.0.1", port, "/-/ready", std::chrono::milliseconds(500)).ok())
+      << "Prometheus still answers after the demo stopped";
 }
 
 }  // namespace
