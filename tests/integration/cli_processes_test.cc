@@ -113,7 +113,7 @@ TEST_F(CliProcessesTest, NodeStopsCleanlyOnSigterm) {
 
 TEST_F(CliProcessesTest, DemoReportsRecoveriesAndLeavesNoProcessBehind) {
   CliRun r = run({"demo", "--nodes", "4", "--duration", "9s", "--fault-interval", "3s", "--work-dir", dir_ + "/demo",
-                  "--seed", "3"},
+                  "--seed", "3", "--prometheus", "off"},
                  std::chrono::seconds(40));
   EXPECT_EQ(exit_code(r), 0) << r.output;
   EXPECT_NE(r.output.find("converged"), std::string::npos) << r.output;
@@ -137,8 +137,10 @@ TEST_F(CliProcessesTest, DemoRunsAPrometheusThatScrapesEveryNodeAndStopsWithIt) 
                           "        expr: up{job=\"meshloop\"} == 0\n        for: 10s\n";
   const std::string out = dir_ + "/demo-prom.txt";
   SpawnOptions spawn;
-  spawn.argv = {bin_, "demo",          "--nodes", "4",          "--fault-interval", "60s", "--prometheus-port",
-                "0",  "--alert-rules", rules,     "--work-dir", dir_ + "/demo"};
+  // clang-format off
+  spawn.argv = {bin_, "demo", "--nodes", "4", "--fault-interval", "60s", "--prometheus-port", "0",
+                "--alert-rules", rules, "--work-dir", dir_ + "/demo"};
+  // clang-format on
   spawn.output_path = out;
   auto child = ChildProcess::spawn(spawn);
   ASSERT_TRUE(child.ok());
