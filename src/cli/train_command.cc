@@ -2,6 +2,7 @@
 // seeds (and, by default, one topology) training never saw, side by side with the other detectors; the model file
 // is written crash-safely. Same flags, same binary: the same model bytes (simulation and training are deterministic,
 // single-threaded).
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <cmath>
@@ -10,12 +11,10 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
 #include "ml/detector.h"
@@ -23,6 +22,7 @@
 #include "ml/train.h"
 #include "sim/meshloop_agent.h"
 #include "sim/scenario.h"
+#include "sim/telemetry.h"
 #include "sim/world.h"
 
 namespace meshloop::cli {
@@ -52,7 +52,37 @@ struct Run {
   std::string topology;
   std::uint64_t seed;
   std::vector<ml::LabelledWindow> windows;  // after warm-up, in time order
+  // Per window, the fault kind behind each positive label (-1: none), for per-kind recall: nodes, then CSR entries.
+  std::vector<std::vector<std::int8_t>> node_kind, edge_kind;
 };
+
+// The kinds behind `w`'s labels, by the labelling rule (a fault covering at least half the window).
+void record_kinds(const sim::Scenario& sc, const sim::TelemetryWindow& w, Run& run) {
+  const ml::Graph& g = w.data.graph;
+  std::vector<std::int8_t> nk(g.num_nodes(), -1), ek(g.num_edges(), -1);
+  auto mark_link = [&](std::uint32_t e, std::int8_t kind) {
+    const auto [a, b] = sc.topo.edges[e];
+    for (auto [u, v] : {std::pair{a - 1, b - 1}, std::pair{b - 1, a - 1}}) {
+      for (auto k = g.offsets[u]; k < g.offsets[u + 1]; ++k) {
+        if (g.targets[static_cast<std::size_t>(k)] == static_cast<std::int32_t>(v))
+          ek[static_cast<std::size_t>(k)] = kind;
+      }
+    }
+  };
+  for (const sim::Fault& f : sc.faults) {
+    if (f.is_shift() || sim::covered_share(f, w.start, w.end) < 0.5) continue;
+    const auto kind = static_cast<std::int8_t>(f.kind);
+    if (f.is_node_fault()) {
+      nk[f.node - 1] = kind;
+    } else if (f.kind == sim::FaultKind::kPartition) {
+      for (std::uint32_t e : f.cut_edges) mark_link(e, kind);
+    } else {
+      mark_link(f.edge, kind);
+    }
+  }
+  run.node_kind.push_back(std::move(nk));
+  run.edge_kind.push_back(std::move(ek));
+}
 
 Result<Run> simulate(const TrainArgs& a, const std::string& topology, std::uint64_t seed) {
   Config c;
@@ -75,11 +105,13 @@ Result<Run> simulate(const TrainArgs& a, const std::string& topology, std::uint6
   config.hello_interval = params->hello_interval;
   config.dead_multiplier = params->dead_multiplier;
   const sim::Protocol proto = sim::meshloop_protocol(config);
-  Run run{topology, seed, {}};
+  Run run{topology, seed, {}, {}, {}};
   sim::RunOptions opts;
   const TimePoint warm = at(params->warmup);
-  opts.on_telemetry = [&run, warm](const sim::TelemetryWindow& w) {
-    if (w.start >= warm) run.windows.push_back(w.data);
+  opts.on_telemetry = [&run, &sc, warm](const sim::TelemetryWindow& w) {
+    if (w.start < warm) return;
+    run.windows.push_back(w.data);
+    record_kinds(*sc, w, run);
   };
   sim::run_protocol(*sc, proto, opts);
   return run;
@@ -87,16 +119,19 @@ Result<Run> simulate(const TrainArgs& a, const std::string& topology, std::uint6
 
 struct Counts {
   ml::Confusion node, link;
-  ml::Confusion all() const {
-    return {node.tp + link.tp, node.fp + link.fp, node.tn + link.tn, node.fn + link.fn};
-  }
+  std::map<int, std::pair<std::uint64_t, std::uint64_t>> kind_found;  // fault kind -> (positives flagged, positives)
+  ml::Confusion all() const { return {node.tp + link.tp, node.fp + link.fp, node.tn + link.tn, node.fn + link.fn}; }
 };
 
 void count(ml::Confusion& c, bool flag, bool label) {
-  if (flag && label) ++c.tp;
-  else if (flag) ++c.fp;
-  else if (label) ++c.fn;
-  else ++c.tn;
+  if (flag && label)
+    ++c.tp;
+  else if (flag)
+    ++c.fp;
+  else if (label)
+    ++c.fn;
+  else
+    ++c.tn;
 }
 
 // Scores one detector over a run's windows in time order, per (element, window) as DESIGN.md defines: elements are
@@ -110,20 +145,33 @@ Status score_run(ml::Detector& d, const Run& run, Counts& counts) {
     if (Status s = d.observe(w.graph, at(seconds(5 * static_cast<std::int64_t>(k + 1))), v); !s.ok()) return s;
     for (std::size_t i = 0; i < w.graph.num_nodes(); ++i) {
       if (!std::isnan(w.node_labels[i])) count(counts.node, v.node_flag[i] != 0, w.node_labels[i] > 0.5f);
+      if (const int kind = run.node_kind[k][i]; kind >= 0) {
+        counts.kind_found[kind].first += v.node_flag[i] != 0;
+        ++counts.kind_found[kind].second;
+      }
     }
     for (std::size_t e = 0; e < w.graph.num_edges(); ++e) {
       const auto r = rev[e];
       if (r >= 0 && static_cast<std::size_t>(r) < e) continue;  // each undirected link once
       const bool flag = v.edge_flag[e] != 0 || (r >= 0 && v.edge_flag[static_cast<std::size_t>(r)] != 0);
       if (!std::isnan(w.edge_labels[e])) count(counts.link, flag, w.edge_labels[e] > 0.5f);
+      if (const int kind = run.edge_kind[k][e]; kind >= 0) {
+        counts.kind_found[kind].first += flag;
+        ++counts.kind_found[kind].second;
+      }
     }
   }
   return Status::Ok();
 }
 
 nlohmann::json confusion_json(const ml::Confusion& c) {
-  return {{"precision", c.precision()}, {"recall", c.recall()}, {"f1", c.f1()},
-          {"tp", c.tp}, {"fp", c.fp}, {"fn", c.fn}, {"tn", c.tn}};
+  return {{"precision", c.precision()},
+          {"recall", c.recall()},
+          {"f1", c.f1()},
+          {"tp", c.tp},
+          {"fp", c.fp},
+          {"fn", c.fn},
+          {"tn", c.tn}};
 }
 
 int run_train(const TrainArgs& a) {
@@ -162,8 +210,8 @@ int run_train(const TrainArgs& a) {
       edge_all += w.edge_labels.size();
     }
   }
-  say(fmt::format("training on {} windows ({} of {} node labels and {} of {} link entries positive)\n",
-                  windows.size(), node_pos, node_all, edge_pos, edge_all));
+  say(fmt::format("training on {} windows ({} of {} node labels and {} of {} link entries positive)\n", windows.size(),
+                  node_pos, node_all, edge_pos, edge_all));
   ml::TrainConfig tc;
   tc.epochs = a.epochs;
   tc.learning_rate = a.learning_rate;
@@ -189,23 +237,28 @@ int run_train(const TrainArgs& a) {
   const std::uint32_t crc = ml::crc32c(std::string_view(file).substr(0, file.size() >= 4 ? file.size() - 4 : 0));
 
   nlohmann::json detectors = nlohmann::json::object();
-  std::string table = fmt::format("validation ({} runs, {} windows; per element-window, nodes and links):\n",
-                                  val_runs.size(), [&] {
-                                    std::size_t n = 0;
-                                    for (const Run& r : val_runs) n += r.windows.size();
-                                    return n;
-                                  }());
-  table += fmt::format("  {:<11} {:>9} {:>9} {:>9}   {:>9} {:>9}\n", "detector", "precision", "recall", "F1",
-                       "node F1", "link F1");
+  std::string table =
+      fmt::format("validation ({} runs, {} windows; per element-window, nodes and links):\n", val_runs.size(), [&] {
+        std::size_t n = 0;
+        for (const Run& r : val_runs) n += r.windows.size();
+        return n;
+      }());
+  table += fmt::format("  {:<11} {:>9} {:>9} {:>9}   {:>9} {:>9}\n", "detector", "precision", "recall", "F1", "node F1",
+                       "link F1");
+  std::string kind_table = "recall by fault kind (recall/positive element-windows):\n";
   for (const char* name : {"graphsage", "thresholds", "rules", "static"}) {
     Counts counts;
     for (const Run& r : val_runs) {
       std::unique_ptr<ml::Detector> d;
       const std::string n = name;
-      if (n == "graphsage") d = std::make_unique<ml::GraphSageDetector>(model, a.threshold);
-      else if (n == "thresholds") d = std::make_unique<ml::ThresholdDetector>();
-      else if (n == "rules") d = std::make_unique<ml::RuleScorer>();
-      else d = std::make_unique<ml::StaticDetector>();
+      if (n == "graphsage")
+        d = std::make_unique<ml::GraphSageDetector>(model, a.threshold);
+      else if (n == "thresholds")
+        d = std::make_unique<ml::ThresholdDetector>();
+      else if (n == "rules")
+        d = std::make_unique<ml::RuleScorer>();
+      else
+        d = std::make_unique<ml::StaticDetector>();
       if (Status s = score_run(*d, r, counts); !s.ok()) {
         std::cerr << "meshloop train: " << name << ": " << s.message() << "\n";
         return 1;
@@ -217,24 +270,44 @@ int run_train(const TrainArgs& a) {
     detectors[name]["link"] = confusion_json(counts.link);
     table += fmt::format("  {:<11} {:>9.4f} {:>9.4f} {:>9.4f}   {:>9.4f} {:>9.4f}\n", name, all.precision(),
                          all.recall(), all.f1(), counts.node.f1(), counts.link.f1());
+    std::string kinds;
+    for (const auto& [kind, found] : counts.kind_found) {
+      const char* kind_name = sim::fault_kind_name(static_cast<sim::FaultKind>(kind));
+      const double recall = found.second ? static_cast<double>(found.first) / static_cast<double>(found.second) : 0;
+      detectors[name]["recall_by_kind"][kind_name] = {{"recall", recall}, {"positives", found.second}};
+      kinds += fmt::format(" {} {:.2f}/{}", kind_name, recall, found.second);
+    }
+    kind_table += fmt::format("  {:<11}{}\n", name, kinds);
   }
-  std::cout << table << fmt::format("model: {} ({} bytes, CRC-32C of all but its trailer {:08x})\n", a.out, bytes.str().size(), crc);
+  std::cout << table << kind_table
+            << fmt::format("model: {} ({} bytes, CRC-32C of all but its trailer {:08x})\n", a.out, bytes.str().size(),
+                           crc);
   if (!a.report.empty()) {
     nlohmann::json runs = nlohmann::json::array();
     for (const auto* set : {&train_runs, &val_runs}) {
       for (const Run& r : *set) {
-        runs.push_back({{"set", set == &train_runs ? "train" : "validation"}, {"topology", r.topology},
-                        {"seed", r.seed}, {"windows", r.windows.size()}});
+        runs.push_back({{"set", set == &train_runs ? "train" : "validation"},
+                        {"topology", r.topology},
+                        {"seed", r.seed},
+                        {"windows", r.windows.size()}});
       }
     }
-    nlohmann::json j{{"model", {{"path", a.out}, {"bytes", bytes.str().size()}, {"crc32c", fmt::format("{:08x}", crc)}}},
-                     {"parameters", {{"nodes", a.nodes}, {"degree", a.degree}, {"duration", a.duration},
-                                     {"faults", a.faults}, {"fault_kinds", a.fault_kinds}, {"loss", a.loss},
-                                     {"epochs", a.epochs}, {"learning_rate", a.learning_rate}, {"seed", a.seed},
-                                     {"threshold", a.threshold}}},
-                     {"runs", runs},
-                     {"epoch_loss", trained->report.epoch_loss},
-                     {"validation", detectors}};
+    nlohmann::json j{
+        {"model", {{"path", a.out}, {"bytes", bytes.str().size()}, {"crc32c", fmt::format("{:08x}", crc)}}},
+        {"parameters",
+         {{"nodes", a.nodes},
+          {"degree", a.degree},
+          {"duration", a.duration},
+          {"faults", a.faults},
+          {"fault_kinds", a.fault_kinds},
+          {"loss", a.loss},
+          {"epochs", a.epochs},
+          {"learning_rate", a.learning_rate},
+          {"seed", a.seed},
+          {"threshold", a.threshold}}},
+        {"runs", runs},
+        {"epoch_loss", trained->report.epoch_loss},
+        {"validation", detectors}};
     std::ofstream out(a.report);
     out << j.dump(2) << "\n";
     if (!out) {
@@ -249,23 +322,29 @@ int run_train(const TrainArgs& a) {
 
 void add_train_command(CLI::App& app) {
   auto* cmd = app.add_subcommand(
-      "train", "Train the GraphSAGE detector on labelled windows from seeded simulator runs and validate it on held-out ones");
+      "train",
+      "Train the GraphSAGE detector on labelled windows from seeded simulator runs and validate it on held-out ones");
   auto a = std::make_shared<TrainArgs>();
   cmd->add_option("--out", a->out, "Model file to write (crash-safely)")->capture_default_str();
   cmd->add_option("--report", a->report, "Write the training and validation report (JSON) to FILE");
   cmd->add_option("--train-topologies", a->train_topologies, "Topologies of the training runs")
-      ->delimiter(',')->capture_default_str();
+      ->delimiter(',')
+      ->capture_default_str();
   cmd->add_option("--val-topologies", a->val_topologies, "Topologies of the validation runs")
-      ->delimiter(',')->capture_default_str();
+      ->delimiter(',')
+      ->capture_default_str();
   cmd->add_option("--train-seeds", a->train_seeds, "Scenario seeds of the training runs")
-      ->delimiter(',')->capture_default_str();
+      ->delimiter(',')
+      ->capture_default_str();
   cmd->add_option("--val-seeds", a->val_seeds, "Scenario seeds of the validation runs (held out)")
-      ->delimiter(',')->capture_default_str();
+      ->delimiter(',')
+      ->capture_default_str();
   cmd->add_option("--nodes", a->nodes, "Nodes per simulated mesh")->capture_default_str();
   cmd->add_option("--degree", a->degree, "Mean degree (rgg, ba)")->capture_default_str();
   cmd->add_option("--duration", a->duration, "Virtual length of each run")->capture_default_str();
   cmd->add_option("--faults", a->faults, "Random faults per run")->capture_default_str();
-  cmd->add_option("--fault-kinds", a->fault_kinds, "Fault kinds (as meshloop sim --fault-kinds)")->capture_default_str();
+  cmd->add_option("--fault-kinds", a->fault_kinds, "Fault kinds (as meshloop sim --fault-kinds)")
+      ->capture_default_str();
   cmd->add_option("--loss", a->loss, "Background loss per link direction")->capture_default_str();
   cmd->add_option("--epochs", a->epochs, "Training epochs")->capture_default_str();
   cmd->add_option("--learning-rate", a->learning_rate, "Adam learning rate")->capture_default_str();
