@@ -1,6 +1,7 @@
 #include "ml/train.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <string>
 
@@ -26,11 +27,10 @@ Status check(std::span<const LabelledWindow> windows) {
       return Status::InvalidArgument("train: window " + std::to_string(i) + ": " + s.message());
     }
     if (w.node_labels.size() != w.graph.num_nodes() || w.edge_labels.size() != w.graph.num_edges()) {
-      return Status::InvalidArgument("train: window " + std::to_string(i) + " has " +
-                                     std::to_string(w.node_labels.size()) + " node and " +
-                                     std::to_string(w.edge_labels.size()) + " edge labels for " +
-                                     std::to_string(w.graph.num_nodes()) + " nodes and " +
-                                     std::to_string(w.graph.num_edges()) + " edges");
+      return Status::InvalidArgument(
+          "train: window " + std::to_string(i) + " has " + std::to_string(w.node_labels.size()) + " node and " +
+          std::to_string(w.edge_labels.size()) + " edge labels for " + std::to_string(w.graph.num_nodes()) +
+          " nodes and " + std::to_string(w.graph.num_edges()) + " edges");
     }
   }
   return Status::Ok();
@@ -105,8 +105,8 @@ Result<TrainReport> train_more(GraphSage& model, std::span<const LabelledWindow>
       const Prepared& p = prepared[idx];
       const LabelledWindow& w = windows[idx];
       detail::Inputs<float> in{&p.x, &p.xe, w.graph.offsets, w.graph.targets, p.sources};
-      epoch_loss += detail::loss_and_gradient<float>(layout, params.data(), in, p.node_y, p.node_w, p.edge_y,
-                                                     p.edge_w, grad.data());
+      epoch_loss += detail::loss_and_gradient<float>(layout, params.data(), in, p.node_y, p.node_w, p.edge_y, p.edge_w,
+                                                     grad.data());
       if (config.max_grad_norm > 0) {
         double sq = 0;
         for (float g : grad) sq += static_cast<double>(g) * g;
@@ -168,6 +168,48 @@ Evaluation evaluate(const GraphModel& model, std::span<const LabelledWindow> win
     count(s.edge, w.edge_labels, ev.edge);
   }
   return ev;
+}
+
+Calibration calibrate(GraphSage& model, std::span<const LabelledWindow> windows) {
+  constexpr int kSteps = 19;  // thresholds 0.05, 0.10, ..., 0.95
+  auto threshold = [](int i) { return 0.05f * static_cast<float>(i + 1); };
+  std::array<Confusion, kSteps> node{}, edge{};
+  auto count = [&](std::span<const float> scores, std::span<const float> labels, std::array<Confusion, kSteps>& c) {
+    for (std::size_t i = 0; i < scores.size(); ++i) {
+      if (std::isnan(labels[i])) continue;
+      const bool positive = labels[i] >= 0.5f;
+      for (int k = 0; k < kSteps; ++k) {
+        const bool flagged = scores[i] >= threshold(k);
+        auto& x = c[static_cast<std::size_t>(k)];
+        if (flagged && positive) ++x.tp;
+        if (flagged && !positive) ++x.fp;
+        if (!flagged && positive) ++x.fn;
+        if (!flagged && !positive) ++x.tn;
+      }
+    }
+  };
+  Scores s;
+  for (const auto& w : windows) {
+    model.score(w.graph, s);
+    count(s.node, w.node_labels, node);
+    count(s.edge, w.edge_labels, edge);
+  }
+  auto best = [&](const std::array<Confusion, kSteps>& c) {
+    int b = 9;  // 0.5 unless another threshold does strictly better
+    for (int k = 0; k < kSteps; ++k) {
+      if (c[static_cast<std::size_t>(k)].f1() > c[static_cast<std::size_t>(b)].f1()) b = k;
+    }
+    return b;
+  };
+  const int bn = best(node), be = best(edge);
+  Calibration cal{threshold(bn), threshold(be), node[static_cast<std::size_t>(bn)].f1(),
+                  edge[static_cast<std::size_t>(be)].f1()};
+  auto logit = [](float t) { return std::log(t / (1 - t)); };
+  std::vector<float> p(model.parameters().begin(), model.parameters().end());
+  p[model.layout().bn] -= logit(cal.node_threshold);
+  p[model.layout().d] -= logit(cal.edge_threshold);
+  model.set_parameters(p);
+  return cal;
 }
 
 }  // namespace meshloop::ml

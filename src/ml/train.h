@@ -30,15 +30,15 @@ struct TrainConfig {
   std::uint32_t epochs = 40;
   float learning_rate = 3e-3f;  // Adam
   float beta1 = 0.9f, beta2 = 0.999f, epsilon = 1e-8f;
-  float max_grad_norm = 5.0f;          // global gradient-norm clip per step (0 = off)
-  float edge_loss_weight = 1.0f;       // the edge term's weight relative to the node term
-  float max_positive_weight = 50.0f;   // cap on the class weight of positives
-  std::uint64_t seed = 1;              // weight initialisation and window order
+  float max_grad_norm = 5.0f;         // global gradient-norm clip per step (0 = off)
+  float edge_loss_weight = 1.0f;      // the edge term's weight relative to the node term
+  float max_positive_weight = 50.0f;  // cap on the class weight of positives
+  std::uint64_t seed = 1;             // weight initialisation and window order
 };
 
 struct TrainReport {
-  std::vector<double> epoch_loss;   // mean weighted loss per window, per epoch
-  float node_positive_weight = 1;   // the class weights used
+  std::vector<double> epoch_loss;  // mean weighted loss per window, per epoch
+  float node_positive_weight = 1;  // the class weights used
   float edge_positive_weight = 1;
 };
 
@@ -68,13 +68,21 @@ struct Confusion {
 
 struct Evaluation {
   Confusion node, edge;
-  Confusion all() const {
-    return {node.tp + edge.tp, node.fp + edge.fp, node.tn + edge.tn, node.fn + edge.fn};
-  }
+  Confusion all() const { return {node.tp + edge.tp, node.fp + edge.fp, node.tn + edge.tn, node.fn + edge.fn}; }
 };
 
 // Flags score >= threshold and counts against the labels (NaN labels skipped).
 // REQUIRES: every window's graph validates and its labels have the right sizes.
 Evaluation evaluate(const GraphModel& model, std::span<const LabelledWindow> windows, float threshold = 0.5f);
+
+// The flag thresholds that maximise F1 on `windows` (per node and per CSR entry), each from 0.05 to 0.95 in steps of
+// 0.05, folded into the output biases (logit shifted by -logit(t)) so that every user of the model flags at 0.5:
+// the calibration travels inside the model file, and float and int8 paths share it. Class weighting makes the raw
+// scores lean towards recall; calibrating on the training windows (never the validation ones) restores precision.
+struct Calibration {
+  float node_threshold = 0.5f, edge_threshold = 0.5f;  // on the uncalibrated scores
+  double node_f1 = 0, edge_f1 = 0;                     // on `windows` at those thresholds
+};
+Calibration calibrate(GraphSage& model, std::span<const LabelledWindow> windows);
 
 }  // namespace meshloop::ml
