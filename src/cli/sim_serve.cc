@@ -282,8 +282,17 @@ void SimServe::finished(const sim::RunStats& stats) {
 
 void SimServe::observe_loops(const sim::WorldView& view) {
   (void)view;
+  // The loop records a verification as a new decision carrying the applied one's incident id: an incident's latest
+  // record gives its current outcome, and an applied action is pending until a final record of its incident.
   const auto decisions = loops_->decisions();
+  std::map<std::pair<mesh::NodeId, std::uint64_t>, mapek::Outcome> latest;
+  for (const auto& [node, d] : decisions) {
+    if (d.incident != 0) latest[{node, d.incident}] = d.outcome;
+  }
   std::vector<std::size_t> pending(mapek_.size(), 0);
+  for (const auto& [key, outcome] : latest) {
+    if (outcome == mapek::Outcome::kPending && key.first >= 1 && key.first <= mapek_.size()) ++pending[key.first - 1];
+  }
   const char* mode = mapek::mode_name(loops_->mode());
   nlohmann::json shown = nlohmann::json::array();
   const std::size_t first = decisions.size() > kIncidentsShown ? decisions.size() - kIncidentsShown : 0;
@@ -291,19 +300,19 @@ void SimServe::observe_loops(const sim::WorldView& view) {
     const auto& [node, d] = decisions[i];
     if (node == 0 || node > mapek_.size()) continue;
     obs::MapekMetrics& m = *mapek_[node - 1];
-    const DecisionKey key{node,        d.at.time_since_epoch().count(), static_cast<int>(d.element.kind), d.element.a,
-                          d.element.b, static_cast<int>(d.action)};
-    auto [it, fresh] = tracked_.try_emplace(key, Tracked{next_incident_, -1});
+    const DecisionKey key{node, d.at.time_since_epoch().count(), static_cast<int>(d.element.kind), d.element.a,
+                          d.element.b, static_cast<int>(d.outcome)};
+    auto [it, fresh] = tracked_.try_emplace(key, Tracked{next_incident_, static_cast<int>(d.outcome)});
     if (fresh) {
       ++next_incident_;
-      m.decided(mapek::diagnosis_name(d.diagnosis), mapek::action_name(d.action));
+      if (is_final(d.outcome)) {
+        m.finished(mapek::action_name(d.action), mapek::outcome_name(d.outcome));
+      } else {
+        m.decided(mapek::diagnosis_name(d.diagnosis), mapek::action_name(d.action));
+      }
     }
-    if (it->second.outcome != static_cast<int>(d.outcome)) {
-      if (is_final(d.outcome)) m.finished(mapek::action_name(d.action), mapek::outcome_name(d.outcome));
-      it->second.outcome = static_cast<int>(d.outcome);
-    }
-    if (d.outcome == mapek::Outcome::kPending) ++pending[node - 1];
     if (i < first) continue;
+    const mapek::Outcome now = d.incident != 0 ? latest[{node, d.incident}] : d.outcome;
     shown.push_back({{"id", it->second.id},
                      {"time_s", to_seconds(d.at)},
                      {"node", node},
@@ -312,7 +321,8 @@ void SimServe::observe_loops(const sim::WorldView& view) {
                      {"action", mapek::action_name(d.action)},
                      {"reason", d.reason},
                      {"mode", mode},
-                     {"outcome", incident_outcome(d.outcome)}});
+                     {"outcome", incident_outcome(now)},
+                     {"incident", d.incident}});
   }
   for (std::size_t i = 0; i < mapek_.size(); ++i) mapek_[i]->set_pending(pending[i]);
   incidents_json_ = std::move(shown);
