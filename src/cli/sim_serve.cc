@@ -222,6 +222,7 @@ bool SimServe::observe(const sim::WorldView& view) {
   if (last_update_ == kTimeNever || view.now - last_update_ >= seconds(1)) {
     last_update_ = view.now;
     std::size_t alive = 0;
+    telemetry_.assign(mesh_.size() + 1, std::nullopt);
     for (std::size_t i = 0; i < view.agents.size() && i < mesh_.size(); ++i) {
       sim::Agent* agent = view.agents[i].get();
       if (agent == nullptr) {
@@ -236,7 +237,10 @@ bool SimServe::observe(const sim::WorldView& view) {
       }
       ++alive;
       crashed_[i] = false;
-      if (auto* m = dynamic_cast<sim::MeshloopAgent*>(agent)) mesh_[i]->update(m->node().telemetry(view.now));
+      if (auto* m = dynamic_cast<sim::MeshloopAgent*>(agent)) {
+        telemetry_[i + 1] = m->node().telemetry(view.now);
+        mesh_[i]->update(*telemetry_[i + 1]);
+      }
     }
     sim_.set_nodes_alive(alive);
     score_final(view);
@@ -354,10 +358,7 @@ void SimServe::publish(const sim::WorldView& view) {
     ++active;
     if (f.is_node_fault() && f.node >= 1 && f.node <= n) faulty[f.node] = true;
   }
-  std::vector<std::optional<mesh::Telemetry>> tel(n + 1);
-  for (std::size_t i = 0; i < n && i < view.agents.size(); ++i) {
-    if (auto* m = dynamic_cast<sim::MeshloopAgent*>(view.agents[i].get())) tel[i + 1] = m->node().telemetry(view.now);
-  }
+  const auto& tel = telemetry_;  // this second's, taken for the mesh metrics (by id; none for a crashed node)
   nlohmann::json nodes = nlohmann::json::array();
   for (mesh::NodeId u = 1; u <= n; ++u) {
     const bool alive = u - 1 < view.agents.size() && view.agents[u - 1] != nullptr;

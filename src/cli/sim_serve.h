@@ -27,6 +27,7 @@
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -92,13 +93,14 @@ class SimServe {
   std::unique_ptr<obs::HttpMetrics> http_;
   std::unique_ptr<api::Server> server_;
   // Per run.
-  std::vector<bool> counted_;       // per fault: started (counted as injected)
-  std::vector<bool> scored_;        // per fault
+  std::vector<bool> counted_;  // per fault: started (counted as injected)
+  std::vector<bool> scored_;   // per fault
   double sim_time_ = 0;
   TimePoint last_update_ = kTimeNever;
   std::chrono::steady_clock::time_point wall_start_;
   std::vector<double> done_;
-  std::vector<sim::Fault> faults_;  // the run's: scheduled, then injected (view.faults)
+  std::vector<sim::Fault> faults_;                         // the run's: scheduled, then injected (view.faults)
+  std::vector<std::optional<mesh::Telemetry>> telemetry_;  // by node id: this second's snapshots (none: crashed)
 
   // The MAPE-K loops (sim thread only).
   using DecisionKey = std::tuple<mesh::NodeId, std::int64_t, int, mesh::NodeId, mesh::NodeId, int>;

@@ -37,8 +37,8 @@ TEST_F(StatusPageTest, ServesThePageAtTheRoot) {
 
 TEST_F(StatusPageTest, ServesEveryAssetThePageReferencesWithItsType) {
   const std::string page = get("/")->body;
-  const std::regex ref(R"((?:src|href)="(/static/[^"]+)") ");
-      int refs = 0;
+  const std::regex ref(R"re((?:src|href)="(/static/[^"]+)")re");
+  int refs = 0;
   for (auto it = std::sregex_iterator(page.begin(), page.end(), ref); it != std::sregex_iterator(); ++it, ++refs) {
     auto r = get((*it)[1]);
     ASSERT_TRUE(r) << (*it)[1];
