@@ -266,7 +266,7 @@ function main() {
     process.exit(2);
   }
   const exported = new Set(['up']);  // Prometheus's own per-target series
-  for (const m of fs.readFileSync(metricsMd, 'utf8').matchAll(/^\| `([a-z_:]+)` \|/gm)) exported.add(m[1]);
+  for (const m of fs.readFileSync(metricsMd, 'utf8').matchAll(/^\| `([a-zA-Z0-9_:]+)` \|/gm)) exported.add(m[1]);
   const files = fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
   if (files.length === 0) { console.error(`no dashboards in ${dir}`); process.exit(1); }
   let bad = 0;
