@@ -84,6 +84,13 @@ async function main() {
     const links = await page.locator('#topology line').count();
     check(links === 12, `a 3x3 grid has 12 links, the page draws ${links}`);
 
+    // Ground truth: the injected crash is counted like a scheduled fault on the simulator's /metrics.
+    const injectedCrashes = async () => {
+      const text = await (await fetch(`${base}/metrics`)).text();
+      return text.split('\n').filter((l) => l.startsWith('meshloop_sim_faults_injected_total{') && l.includes('kind="node_crash"'))
+        .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
+    };
+    const crashesBefore = await injectedCrashes();
     const res = await post({ kind: 'node_crash', node: CRASHED, duration_s: 30 });
     check(res.status === 202, `injecting the crash: HTTP ${res.status} ${await res.text()}`);
     const injectedAt = Date.now();
@@ -98,6 +105,7 @@ async function main() {
     CRASHED, { timeout: 30000 });  // the loop's windows are 5 s; a loaded machine paces slower
     const incidentAfter = Date.now() - injectedAt;
     await page.waitForFunction(() => document.querySelector('#pdr-chart polyline') !== null, null, { timeout: 10000 });
+    await waitFor('the crash in the ground-truth metrics', async () => (await injectedCrashes()) === crashesBefore + 1, 5000);
     const status = await (await fetch(`${base}/api/v1/status`)).json();
     check(status.faults_active >= 1, `status counts the injected fault: ${JSON.stringify(status).slice(0, 200)}`);
     check(pageErrors.length === 0, `page errors: ${pageErrors.join('; ')}`);
