@@ -173,7 +173,7 @@ void SimServe::attach(sim::RunOptions& options, const std::string& protocol) {
     std::lock_guard<std::mutex> lock(mu_);
     running_ = true;
   }
-  options.inject = [this](TimePoint now) { return take_injections(now); };
+  options.inject = [this](TimePoint) { return take_injections(); };  // the world starts them now
   options.observe_every = realtime_ ? milliseconds(50) : seconds(1);
   options.observe = [this](const sim::WorldView& view) { return observe(view); };
   options.on_event = [this](mesh::NodeId node, const mesh::Event& e) { on_event(node, e); };
@@ -244,7 +244,7 @@ bool SimServe::observe(const sim::WorldView& view) {
     }
     sim_.set_nodes_alive(alive);
     score_final(view);
-    if (loops_ != nullptr && !mapek_.empty()) observe_loops(view);
+    if (loops_ != nullptr && !mapek_.empty()) observe_loops();
     publish(view);
   }
   return true;
@@ -284,8 +284,7 @@ void SimServe::finished(const sim::RunStats& stats) {
   }
 }
 
-void SimServe::observe_loops(const sim::WorldView& view) {
-  (void)view;
+void SimServe::observe_loops() {
   // The loop records a verification as a new decision carrying the applied one's incident id: an incident's latest
   // record gives its current outcome, and an applied action is pending until a final record of its incident.
   const auto decisions = loops_->decisions();
@@ -420,8 +419,7 @@ void SimServe::publish(const sim::WorldView& view) {
   incidents_ = {{"incidents", incidents_json_}};
 }
 
-std::vector<sim::Fault> SimServe::take_injections(TimePoint now) {
-  (void)now;  // the world starts them now
+std::vector<sim::Fault> SimServe::take_injections() {
   std::lock_guard<std::mutex> lock(mu_);
   return std::exchange(injections_, {});
 }

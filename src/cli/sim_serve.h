@@ -74,9 +74,9 @@ class SimServe {
   bool observe(const sim::WorldView& view);
   void on_event(mesh::NodeId node, const mesh::Event& event);
   void score_final(const sim::WorldView& view);
-  void observe_loops(const sim::WorldView& view);
+  void observe_loops();
   void publish(const sim::WorldView& view);
-  std::vector<sim::Fault> take_injections(TimePoint now);
+  std::vector<sim::Fault> take_injections();
   api::Response inject_request(const api::Request& request);
 
   const sim::Scenario& scenario_;
