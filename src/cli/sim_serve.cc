@@ -303,7 +303,7 @@ void SimServe::observe_loops() {
     const auto& [node, d] = decisions[i];
     if (node == 0 || node > mapek_.size()) continue;
     obs::MapekMetrics& m = *mapek_[node - 1];
-    const DecisionKey key{node, d.at.time_since_epoch().count(), static_cast<int>(d.element.kind), d.element.a,
+    const DecisionKey key{node,        d.at.time_since_epoch().count(), static_cast<int>(d.element.kind), d.element.a,
                           d.element.b, static_cast<int>(d.outcome)};
     auto [it, fresh] = tracked_.try_emplace(key, Tracked{next_incident_, static_cast<int>(d.outcome)});
     if (fresh) {
