@@ -84,6 +84,9 @@ async function main() {
     const links = await page.locator('#topology line').count();
     check(links === 12, `a 3x3 grid has 12 links, the page draws ${links}`);
 
+    // Traffic flowing (the warm-up over, PDR measured) before the crash, so that it breaks flows.
+    await waitFor('traffic', async () => (await (await fetch(`${base}/api/v1/status`)).json()).pdr !== null, 15000);
+    await page.waitForFunction(() => document.querySelector('#pdr-chart polyline') !== null, null, { timeout: 10000 });
     // Ground truth: the injected crash is counted like a scheduled fault on the simulator's /metrics.
     const injectedCrashes = async () => {
       const text = await (await fetch(`${base}/metrics`)).text();
