@@ -19,6 +19,7 @@
 #include "rag/served_kb.h"
 #include "trace/mesh_tracer.h"
 #include "transport/udp_driver.h"
+#include "web/status_page.h"
 
 namespace meshloop::cli {
 namespace {
@@ -182,6 +183,7 @@ int run_node(const Config& config) {
     }
     server = std::make_unique<api::Server>(http);
     api::add_node_routes(*server, **driver);
+    web::add_status_page(*server);
     metrics->attach(*server);
     if (kb_settings.enabled) {
       kb = std::make_unique<rag::ServedKnowledgeBase>(kb_settings.options);

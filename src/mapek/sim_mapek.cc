@@ -273,6 +273,15 @@ json SimMapek::mapek_json() const {
               {"sample_decisions", samples}};
 }
 
+std::vector<SimMapek::DetectorScore> SimMapek::detector_scores() const {
+  std::vector<DetectorScore> out;
+  for (const auto& s : scored_) {
+    out.push_back(
+        {std::string(s->detector->name()), s->confusion.precision(), s->confusion.recall(), s->confusion.f1(), s->ttd});
+  }
+  return out;
+}
+
 json SimMapek::detection_json() const {
   json out = json::object();
   std::size_t faults = 0;

@@ -51,6 +51,15 @@ class SimMapek {
   // {detector: {precision, recall, f1, tp, fp, fn, tn, ttd_s: {p50, p95, max, count}, detected_faults, faults}}
   nlohmann::json detection_json() const;
 
+  // Each detector's scores so far, and its time to detect for every fault it has detected (in detection order).
+  struct DetectorScore {
+    std::string name;
+    double precision = 0, recall = 0, f1 = 0;
+    std::vector<double> ttd_s;
+  };
+  std::vector<DetectorScore> detector_scores() const;
+  Mode mode() const { return opts_.mode; }
+
   // Per window and detector: false positives / negative element-windows (the regime-change plot).
   struct FpRow {
     double t_s = 0;

@@ -27,7 +27,7 @@ enum EventKind : std::uint32_t {
 class World {
  public:
   World(const Scenario& sc, const Protocol& proto, const RunOptions& opts)
-      : sc_(sc), proto_(proto), opts_(opts), n_(sc.topo.n) {
+      : sc_(sc), proto_(proto), opts_(opts), n_(sc.topo.n), faults_(sc.faults) {
     stats_.protocol = proto.name;
     agents_.resize(n_);
     alive_.assign(n_, true);
@@ -64,27 +64,32 @@ class World {
       logs_[i].packets.reserve(static_cast<std::size_t>(to_seconds(active) * sc.flows[i].rate) + 2);
     }
     next_seq_.assign(sc.flows.size(), 0);
-    flap_down_.assign(sc.faults.size(), false);
-    truths_.resize(sc.faults.size());
+    flap_down_.assign(faults_.size(), false);
+    truths_.resize(faults_.size());
     payload_.assign(sc.params.payload_bytes, 0);
     comp_dirty_ = true;
     queue_.reserve(4 * n_ + 1024);
-    if (std::any_of(sc.faults.begin(), sc.faults.end(), [](const Fault& f) {
-          return f.kind == FaultKind::kGrayHole || f.kind == FaultKind::kOverload;
-        })) {
-      gray_.assign(n_, 0);
-      overload_.assign(n_, 0);
-      drop_rng_.reserve(n_);
-      for (NodeId u = 1; u <= n_; ++u) drop_rng_.push_back(Rng::derive(sc.params.seed, 0x64726F7000000000ULL | u));
+    if (std::any_of(faults_.begin(), faults_.end(),
+                    [](const Fault& f) { return f.kind == FaultKind::kGrayHole || f.kind == FaultKind::kOverload; })) {
+      init_node_drops();
     }
     if (opts.on_telemetry || opts.on_control) init_telemetry();
+  }
+
+  // The per-node drop state of gray holes and overloads: sized only when such a fault is scheduled or injected.
+  void init_node_drops() {
+    if (!gray_.empty()) return;
+    gray_.assign(n_, 0);
+    overload_.assign(n_, 0);
+    drop_rng_.reserve(n_);
+    for (NodeId u = 1; u <= n_; ++u) drop_rng_.push_back(Rng::derive(sc_.params.seed, 0x64726F7000000000ULL | u));
   }
 
   RunStats run() {
     const TimePoint end = sc_.end();
     for (NodeId u = 1; u <= n_; ++u) boot(u, kTimeZero);
     for (std::uint32_t i = 0; i < sc_.flows.size(); ++i) queue_.push(sc_.flows[i].send_time(0), kFlowSend, i);
-    for (std::uint32_t i = 0; i < sc_.faults.size(); ++i) queue_.push(sc_.faults[i].start, kFaultStart, i);
+    for (std::uint32_t i = 0; i < faults_.size(); ++i) queue_.push(faults_[i].start, kFaultStart, i);
     queue_.push(kTimeZero + opts_.convergence_check, kConvergence);
     if (opts_.observe) queue_.push(kTimeZero, kObserve);
     if (tel_) queue_.push(tel_->next - kTelemetryLead, kTelemetry);
@@ -170,7 +175,7 @@ class World {
     if (faults.empty()) return regime_loss_;
     double keep = 1.0 - regime_loss_;
     for (std::uint32_t fi : faults) {
-      const Fault& f = sc_.faults[fi];
+      const Fault& f = faults_[fi];
       double loss = sc_.params.fault.burst_loss;
       if (f.kind == FaultKind::kDegradation) {
         const double frac = to_seconds(now - f.start) / std::max(1e-9, to_seconds(f.end - f.start));
@@ -335,7 +340,7 @@ class World {
 
   void on_fault_start(const SimEvent& ev) {
     const std::uint32_t fi = ev.a;
-    const Fault& f = sc_.faults[fi];
+    const Fault& f = faults_[fi];
     FaultTruth& truth = truths_[fi];
     truth.kind = f.kind;
     truth.start = f.start;
@@ -363,7 +368,7 @@ class World {
   }
 
   void apply(std::uint32_t fi, TimePoint now) {
-    const Fault& f = sc_.faults[fi];
+    const Fault& f = faults_[fi];
     if (tel_) touch(f, now);
     switch (f.kind) {
       case FaultKind::kLinkCut:
@@ -413,7 +418,7 @@ class World {
 
   void on_fault_end(const SimEvent& ev) {
     const std::uint32_t fi = ev.a;
-    const Fault& f = sc_.faults[fi];
+    const Fault& f = faults_[fi];
     if (tel_) touch(f, ev.at);
     switch (f.kind) {
       case FaultKind::kLinkCut:
@@ -468,7 +473,7 @@ class World {
 
   void on_flap(const SimEvent& ev) {
     const std::uint32_t fi = ev.a;
-    const Fault& f = sc_.faults[fi];
+    const Fault& f = faults_[fi];
     if (ev.at >= f.end) return;
     if (flap_down_[fi]) {
       --edges_[f.edge].down;
@@ -496,9 +501,23 @@ class World {
 
   void on_observe(const SimEvent& ev) {
     --stats_.events;  // not a model event: the count stays the same with or without an observer
-    if (!opts_.observe(WorldView{ev.at, agents_, logs_, truths_})) {
+    if (!opts_.observe(WorldView{ev.at, agents_, logs_, truths_, faults_})) {
       stopped_ = true;
       return;
+    }
+    if (opts_.inject) {
+      for (Fault& f : opts_.inject(ev.at)) {
+        if (f.start < ev.at) {
+          f.end += ev.at - f.start;
+          f.start = ev.at;
+        }
+        if (f.kind == FaultKind::kGrayHole || f.kind == FaultKind::kOverload) init_node_drops();
+        const auto fi = static_cast<std::uint32_t>(faults_.size());
+        faults_.push_back(std::move(f));
+        flap_down_.push_back(false);
+        truths_.emplace_back();
+        queue_.push(faults_[fi].start, kFaultStart, fi);
+      }
     }
     queue_.push(ev.at + std::max(opts_.observe_every, microseconds(1)), kObserve);
   }
@@ -642,7 +661,7 @@ class World {
       g.edge_features(static_cast<Eigen::Index>(k), static_cast<Eigen::Index>(ml::index(f))) = static_cast<float>(x);
     };
     std::vector<double> overloaded(n_, 0.0);
-    for (const Fault& f : sc_.faults) {
+    for (const Fault& f : faults_) {
       if (f.kind == FaultKind::kOverload) overloaded[f.node - 1] += covered_share(f, start, now);
     }
     for (std::size_t i = 0; i < n_; ++i) {
@@ -714,7 +733,7 @@ class World {
     }
     t.window.start = start;
     t.window.end = now;
-    label_window(sc_.faults, start, now, t.dir_entry, t.window.data);
+    label_window(faults_, start, now, t.dir_entry, t.window.data);
     if (opts_.on_telemetry) opts_.on_telemetry(t.window);
     std::fill(t.ctrl_sent.begin(), t.ctrl_sent.end(), 0u);
     std::fill(t.ctrl_ok.begin(), t.ctrl_ok.end(), 0u);
@@ -745,6 +764,7 @@ class World {
   const Protocol& proto_;
   const RunOptions& opts_;
   const std::size_t n_;
+  std::vector<Fault> faults_;  // the scenario's, then those RunOptions::inject adds (indices as in truths_)
   RunStats stats_;
   Scheduler queue_;
   std::vector<std::unique_ptr<Agent>> agents_;

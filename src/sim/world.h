@@ -49,6 +49,7 @@ struct WorldView {
   const std::vector<std::unique_ptr<Agent>>& agents;  // index id - 1; null while the node is crashed
   const std::vector<FlowLog>& logs;                    // the delivery log so far
   const std::vector<FaultTruth>& truths;               // filled for each fault when it starts
+  const std::vector<Fault>& faults;                    // the scenario's schedule, then those injected while running
 };
 
 class ControlView;  // below
@@ -62,6 +63,10 @@ struct RunOptions {
   std::function<bool(const WorldView&)> observe;
   Duration observe_every = seconds(1);
   std::function<void(NodeId node, const mesh::Event& event)> on_event;
+  // Faults injected into the running world (meshloop sim --serve's POST /api/v1/faults): called right after each
+  // `observe`; every fault it returns is appended to the schedule (WorldView::faults, the same index in `truths` and
+  // in the score) and starts at max(its start, now), with ground truth recorded as for scheduled faults. Null: none.
+  std::function<std::vector<Fault>(TimePoint now)> inject;
   // Telemetry windows (sim/telemetry.h): off (null) by default; when set, the radio and node-load models run and
   // this is called at the end of every telemetry.window of virtual time with every node's and link's features and
   // their ground-truth labels. Observing does not change the run (its draws come from streams of their own).

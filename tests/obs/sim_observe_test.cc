@@ -55,6 +55,40 @@ TEST(SimObserve, AnObservedRunSeesEveryPeriodAndEventAndScoresTheSame) {
   EXPECT_EQ(plain.events, observed.events);
 }
 
+// POST /api/v1/faults in `meshloop sim --serve` goes through RunOptions::inject: a fault injected at 6 s joins the
+// schedule after the scheduled one, starts then (its start moved to now, its duration kept), and has ground truth
+// and a score like the scheduled one; the node is down in the world from then on.
+TEST(SimObserve, AnInjectedFaultStartsNowWithGroundTruthLikeAScheduledOne) {
+  const Scenario sc = small_scenario();
+  mesh::NodeConfig config;
+  config.hello_interval = sc.params.hello_interval;
+  config.dead_multiplier = sc.params.dead_multiplier;
+  RunOptions opts;
+  bool injected = false;
+  std::size_t faults_seen = 0, node9_down = 0;
+  opts.observe = [&](const WorldView& v) {
+    faults_seen = v.faults.size();
+    if (v.agents[8] == nullptr) ++node9_down;
+    return true;
+  };
+  opts.inject = [&](TimePoint now) {
+    std::vector<Fault> out;
+    if (!injected && now >= at(seconds(6))) {
+      injected = true;
+      out.push_back(parse_fault("node_crash 9 0s 3s", sc.topo).value());
+    }
+    return out;
+  };
+  const RunStats stats = run_protocol(sc, meshloop_protocol(config), opts);
+  ASSERT_EQ(faults_seen, 2u);
+  ASSERT_EQ(stats.truths.size(), 2u);
+  EXPECT_EQ(stats.truths[1].kind, FaultKind::kNodeCrash);
+  EXPECT_EQ(stats.truths[1].start, at(seconds(6)));
+  EXPECT_EQ(stats.truths[1].end, at(seconds(9)));
+  EXPECT_EQ(node9_down, 2u);  // observed down at 7 and 8 s (the 6 s observation came just before the injection)
+  EXPECT_EQ(stats.score.outcomes.size(), 2u);
+}
+
 TEST(SimObserve, ReturningFalseEndsTheRun) {
   const Scenario sc = small_scenario();
   mesh::NodeConfig config;
