@@ -41,10 +41,12 @@ UdpDriver::UdpDriver(DriverOptions options, Callbacks callbacks)
       socket_(io_),
       timer_(io_),
       telemetry_timer_(io_),
+      control_timer_(io_),
       signals_(io_),
       dropping_(new std::atomic<bool>[options_.peers.size()]),
       peer_ids_(options_.peers.size()),
       rx_buffer_(4096),
+      data_tx_bytes_(options_.peers.size(), 0),
       last_heard_(options_.peers.size(), kTimeNever) {
   for (std::size_t i = 0; i < options_.peers.size(); ++i) {
     dropping_[i].store(false);
@@ -150,6 +152,7 @@ void UdpDriver::run() {
   }
   pump(t);
   if (callbacks_.observer != nullptr) observe_telemetry();
+  if (callbacks_.control) control_tick();
   spdlog::info("node {} listening on udp {} with {} peer(s), {} traffic flow(s)", options_.id, to_string(local_),
                peer_endpoints_.size(), options_.traffic.size());
   if (!stopping_) io_.run();
@@ -169,6 +172,7 @@ void UdpDriver::shutdown() {
   asio::error_code ec;
   timer_.cancel();
   telemetry_timer_.cancel();
+  control_timer_.cancel();
   signals_.cancel(ec);
   for (auto& t : traffic_timers_) t->cancel();
   socket_.close(ec);
@@ -231,6 +235,24 @@ void UdpDriver::observe_telemetry() {
   });
 }
 
+void UdpDriver::run_control(const std::function<void(ControlContext&)>& fn) {
+  const TimePoint t = now();
+  ControlContext ctx{*node_, t, data_tx_bytes_, {}};
+  fn(ctx);
+  for (const mesh::Command& c : ctx.commands) node_->apply(c, t);
+  pump(t);
+}
+
+void UdpDriver::control_tick() {
+  if (stopping_) return;
+  run_control(callbacks_.control);
+  control_timer_.expires_after(std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+      std::max(options_.control_interval, milliseconds(10))));
+  control_timer_.async_wait([this](const asio::error_code& ec) {
+    if (!ec) control_tick();
+  });
+}
+
 void UdpDriver::rearm() {
   if (stopping_) return;
   const TimePoint deadline = node_->next_deadline();
@@ -274,6 +296,7 @@ void UdpDriver::perform(mesh::Output& out) {
       ++counters_.send_errors;
     } else {
       ++counters_.tx_datagrams;
+      if (!send->control) data_tx_bytes_[send->port] += send->bytes.size();
       if (!send->control && callbacks_.observer != nullptr) {
         callbacks_.observer->data_sent(peer_ids_[send->port].load(std::memory_order_relaxed), pump_time_);
       }
@@ -411,6 +434,12 @@ Status UdpDriver::call(std::function<void()> fn, std::chrono::milliseconds timeo
   return Status::Ok();
 }
 
+Status UdpDriver::control(std::function<void(ControlContext&)> fn, std::chrono::milliseconds timeout) {
+  // Shared with the posted task: a timed-out caller returns while the task may still run later.
+  auto f = std::make_shared<std::function<void(ControlContext&)>>(std::move(fn));
+  return call([this, f] { run_control(*f); }, timeout);
+}
+
 Result<DriverSnapshot> UdpDriver::snapshot(std::chrono::milliseconds timeout) const {
   auto snap = std::make_shared<DriverSnapshot>();
   Status s = call(
@@ -424,6 +453,7 @@ Result<DriverSnapshot> UdpDriver::snapshot(std::chrono::milliseconds timeout) co
         snap->now = t;
         snap->telemetry = node_->telemetry(t);
         snap->routes = node_->routes();
+        snap->topology = node_->topology();
         for (std::size_t i = 0; i < options_.peers.size(); ++i) {
           snap->peers.push_back(PeerStatus{static_cast<PortId>(i), options_.peers[i], peer_ids_[i].load(),
                                            dropping_[i].load()});
