@@ -78,7 +78,8 @@ json status_json(const transport::DriverSnapshot& s) {
     peers.push_back({{"port", p.port},
                      {"address", transport::to_string(p.address)},
                      {"node", node_or_null(p.node)},
-                     {"dropping", p.dropping}});
+                     {"dropping", p.dropping},
+                     {"loss", p.loss}});
   }
   json routes = json::array();
   for (const auto& r : s.routes) {
@@ -272,14 +273,24 @@ void add_node_routes(Server& server, transport::UdpDriver& driver) {
       [&driver](const Request& req) {
         const json body = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
         if (body.is_discarded() || !body.is_object()) {
-          return Response::error(400, "invalid_argument", "the body must be a JSON object {\"peer\":..., \"drop\":...}");
+          return Response::error(400, "invalid_argument",
+                                 "the body must be a JSON object {\"peer\":..., \"drop\":...} or {\"peer\":..., "
+                                 "\"loss\":...}");
         }
         if (!body.contains("peer") || !(body["peer"].is_string() || body["peer"].is_number_unsigned())) {
           return Response::error(400, "invalid_argument",
                                  "'peer' must be a node id (number) or a peer address \"host:port\"");
         }
-        if (!body.contains("drop") || !body["drop"].is_boolean()) {
+        const bool has_drop = body.contains("drop"), has_loss = body.contains("loss");
+        if (has_drop == has_loss) {
+          return Response::error(400, "invalid_argument", "give exactly one of 'drop' (true/false) or 'loss' (0..1)");
+        }
+        if (has_drop && !body["drop"].is_boolean()) {
           return Response::error(400, "invalid_argument", "'drop' must be true or false");
+        }
+        if (has_loss &&
+            (!body["loss"].is_number() || body["loss"].get<double>() < 0 || body["loss"].get<double>() > 1)) {
+          return Response::error(400, "invalid_argument", "'loss' must be a number in [0, 1]");
         }
         const std::string peer =
             body["peer"].is_string() ? body["peer"].get<std::string>() : std::to_string(body["peer"].get<std::uint64_t>());
@@ -288,14 +299,17 @@ void add_node_routes(Server& server, transport::UdpDriver& driver) {
           const int code = port.status().code() == StatusCode::kNotFound ? 404 : 400;
           return Response::error(code, code == 404 ? "not_found" : "invalid_argument", port.status().message());
         }
-        const bool drop = body["drop"].get<bool>();
-        if (Status s = driver.set_drop(*port, drop); !s.ok()) {
-          return Response::error(404, "not_found", s.message());
+        json out = {{"peer", {{"port", *port}, {"address", transport::to_string(driver.options().peers[*port])}}}};
+        if (has_drop) {
+          const bool drop = body["drop"].get<bool>();
+          if (Status s = driver.set_drop(*port, drop); !s.ok()) return Response::error(404, "not_found", s.message());
+          out["drop"] = drop;
+        } else {
+          const double loss = body["loss"].get<double>();
+          if (Status s = driver.set_loss(*port, loss); !s.ok()) return Response::error(404, "not_found", s.message());
+          out["loss"] = loss;
         }
-        return Response::json({{"peer",
-                                {{"port", *port},
-                                 {"address", transport::to_string(driver.options().peers[*port])}}},
-                               {"drop", drop}});
+        return Response::json(out);
       },
       Access::kWrite);
 }

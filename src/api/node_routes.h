@@ -1,6 +1,6 @@
 // The node's routes on the api::Server: GET /healthz, GET /readyz, GET /api/v1/status, GET /api/v1/topology,
 // GET /api/v1/routes, POST /api/v1/faults/drop.
-// Handlers read the node only through UdpDriver::snapshot()/set_drop(), which are thread-safe.
+// Handlers read the node only through UdpDriver::snapshot()/set_drop()/set_loss(), which are thread-safe.
 #pragma once
 
 #include <nlohmann/json.hpp>

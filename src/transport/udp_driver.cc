@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cmath>
 #include <csignal>
 #include <future>
 
@@ -44,12 +45,14 @@ UdpDriver::UdpDriver(DriverOptions options, Callbacks callbacks)
       control_timer_(io_),
       signals_(io_),
       dropping_(new std::atomic<bool>[options_.peers.size()]),
+      loss_ppm_(new std::atomic<std::uint32_t>[options_.peers.size()]),
       peer_ids_(options_.peers.size()),
       rx_buffer_(4096),
       data_tx_bytes_(options_.peers.size(), 0),
       last_heard_(options_.peers.size(), kTimeNever) {
   for (std::size_t i = 0; i < options_.peers.size(); ++i) {
     dropping_[i].store(false);
+    loss_ppm_[i].store(0);
     peer_ids_[i].store(mesh::kNoNode);
   }
   last_heard_of_ = [this](NodeId id) {
@@ -205,7 +208,7 @@ void UdpDriver::on_datagram(std::size_t size) {
     }
     return;
   }
-  if (dropping_[it->second].load(std::memory_order_relaxed)) {
+  if (faulty(it->second)) {
     ++counters_.dropped_fault_in;
     return;
   }
@@ -285,7 +288,7 @@ void UdpDriver::perform(mesh::Output& out) {
       ++counters_.send_errors;
       return;
     }
-    if (dropping_[send->port].load(std::memory_order_relaxed)) {
+    if (faulty(send->port)) {
       ++counters_.dropped_fault_out;
       return;
     }
@@ -388,6 +391,31 @@ void UdpDriver::send_traffic(std::size_t flow) {
   });
 }
 
+bool UdpDriver::faulty(PortId port) {
+  if (dropping_[port].load(std::memory_order_relaxed)) return true;
+  const std::uint32_t ppm = loss_ppm_[port].load(std::memory_order_relaxed);
+  if (ppm == 0) return false;
+  std::uint64_t z = (fault_rng_ += 0x9E3779B97F4A7C15ULL);  // splitmix64
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  z ^= z >> 31;
+  return z % 1'000'000 < ppm;
+}
+
+Status UdpDriver::set_loss(PortId port, double ratio) {
+  if (port >= peer_endpoints_.size()) {
+    return Status::NotFound("no port " + std::to_string(port) + " (" + std::to_string(peer_endpoints_.size()) +
+                            " peers configured)");
+  }
+  if (!(ratio >= 0 && ratio <= 1)) return Status::InvalidArgument("a loss ratio is in [0, 1]");
+  const auto ppm = static_cast<std::uint32_t>(std::lround(ratio * 1e6));
+  if (loss_ppm_[port].exchange(ppm) != ppm) {
+    spdlog::warn("fault injection: dropping {:.1f} % of packets to and from peer {}", ratio * 100,
+                 to_string(options_.peers[port]));
+  }
+  return Status::Ok();
+}
+
 Status UdpDriver::set_drop(PortId port, bool drop) {
   if (port >= peer_endpoints_.size()) {
     return Status::NotFound("no port " + std::to_string(port) + " (" + std::to_string(peer_endpoints_.size()) +
@@ -456,7 +484,7 @@ Result<DriverSnapshot> UdpDriver::snapshot(std::chrono::milliseconds timeout) co
         snap->topology = node_->topology();
         for (std::size_t i = 0; i < options_.peers.size(); ++i) {
           snap->peers.push_back(PeerStatus{static_cast<PortId>(i), options_.peers[i], peer_ids_[i].load(),
-                                           dropping_[i].load()});
+                                           dropping_[i].load(), loss_ppm_[i].load() / 1e6});
         }
         snap->driver = counters_;
         snap->sending = sending_;

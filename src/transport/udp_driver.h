@@ -10,6 +10,8 @@
 // statistics use wall-clock Unix microseconds so that other processes can compare them with their own.
 //
 // Fault injection: set_drop(port, true) drops every datagram to and from that peer inside the driver (a link cut
+// that the node can only notice by silence, as a real one); set_loss(port, p) drops each one with probability p (a
+// degraded link).
 // that the node can only notice by silence, as a real one).
 //
 // Metrics: an optional DriverObserver sees, on the driver thread, a telemetry snapshot every telemetry_interval,
@@ -96,6 +98,7 @@ struct PeerStatus {
   HostPort address;
   mesh::NodeId node = mesh::kNoNode;  // learned when it first came up; kNoNode until then
   bool dropping = false;              // fault injection active
+  double loss = 0;                    // set_loss ratio
 };
 
 // Everything the status API shows, copied on the driver thread.
@@ -149,6 +152,9 @@ class UdpDriver {
 
   // Fault injection: drop (or stop dropping) every datagram to and from `port`.
   Status set_drop(mesh::PortId port, bool drop);
+  // Fault injection: drop each datagram to and from `port` with probability `ratio` (0 restores). InvalidArgument
+  // outside [0, 1], NotFound for an unknown port.
+  Status set_loss(mesh::PortId port, double ratio);
   // A peer named by node id ("4") or address ("127.0.0.1:7004") -> its port. NotFound when no peer matches.
   Result<mesh::PortId> resolve_peer(std::string_view id_or_address) const;
 
@@ -192,6 +198,7 @@ class UdpDriver {
   std::vector<asio::ip::udp::endpoint> peer_endpoints_;
   std::map<asio::ip::udp::endpoint, mesh::PortId> port_of_;
   std::unique_ptr<std::atomic<bool>[]> dropping_;
+  std::unique_ptr<std::atomic<std::uint32_t>[]> loss_ppm_;  // set_loss, in parts per million
   std::vector<std::atomic<mesh::NodeId>> peer_ids_;  // written on the driver thread, read anywhere
   std::int64_t started_unix_us_ = 0;
   std::atomic<bool> running_{false};
@@ -205,6 +212,8 @@ class UdpDriver {
   TimePoint armed_ = kTimeNever;
   DriverCounters counters_;
   std::vector<std::uint64_t> data_tx_bytes_;  // by port
+  std::uint64_t fault_rng_ = 0x9E3779B97F4A7C15ULL;  // set_loss draws (splitmix64 state)
+  bool faulty(mesh::PortId port);                    // this datagram is dropped by fault injection
   DeliveryStats delivery_;
   std::vector<SendFlowStats> sending_;
   std::deque<mesh::Event> recent_events_;
