@@ -154,7 +154,8 @@ void add_mapek_routes(Server& server, transport::UdpDriver& driver, mapek::NodeM
           if (o.expires_in_s) expires = Duration{static_cast<std::int64_t>(std::llround(*o.expires_in_s * 1e6))};
           auto id = mapek.add_override(o.element, o.pin, expires, ctx.now, ctx.commands);
           if (!id.ok()) return id.status();
-          for (const json& x : mapek.state_json(ctx.now)["overrides"]) {
+          const json state = mapek.state_json(ctx.now);  // named: a range-for over a temporary's member dangles
+          for (const json& x : state["overrides"]) {
             if (x["id"] == *id) return json{{"override", x}};
           }
           return json{{"override", {{"id", *id}}}};

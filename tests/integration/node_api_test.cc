@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "common/exposition_text.h"
 #include "common/wait_for.h"
 #include "transport/local_mesh.h"
 #include "transport/process.h"
@@ -19,6 +20,7 @@
 namespace meshloop::transport {
 namespace {
 
+using meshloop::testing::exposition_value;
 using meshloop::testing::wait_for;
 using nlohmann::json;
 using std::chrono::seconds;
@@ -177,7 +179,7 @@ TEST_F(NodeApiTest, APinMovesARouteAndObserveModeUndoesItAndRefusesNewPins) {
   EXPECT_EQ(error_code(r), "failed_precondition");
   EXPECT_TRUE(get("/api/v1/mapek").j()["active_actions"].empty());
   EXPECT_EQ(next_hop(2), 2);
-  EXPECT_NE(get("/metrics").body.find("meshloop_mapek_mode{mode=\"observe\",node=\"1\"} 1"), std::string::npos);
+  EXPECT_EQ(exposition_value(get("/metrics").body, "meshloop_mapek_mode", {{"mode", "observe"}}), 1.0);
 
   ASSERT_EQ(send("PUT", "/api/v1/mapek/mode", R"({"mode":"act"})").status, 200);
   ASSERT_EQ(send("POST", "/api/v1/mapek/overrides", pin).status, 201);
@@ -256,7 +258,9 @@ TEST_F(NodeLoopTest, ActsOnADegradedLinkAndListsTheIncident) {
   EXPECT_TRUE(wait_for(
       [&] {
         const std::string m = get("/metrics").body;
-        return m.find("meshloop_mapek_decisions_total{action=\"" + i["action"].get<std::string>()) != std::string::npos;
+        const auto n =
+            exposition_value(m, "meshloop_mapek_decisions_total", {{"action", i["action"].get<std::string>()}});
+        return n.value_or(0) >= 1;
       },
       seconds(5)));
 }
@@ -270,11 +274,9 @@ TEST_F(NodeLoopTest, InObserveModeRecordsTheIncidentButAppliesNothing) {
   EXPECT_EQ(i["outcome"], "observed");
   EXPECT_NE(i["action"], "none");
   EXPECT_TRUE(get("/api/v1/mapek").j()["active_actions"].empty());
-  EXPECT_NE(get("/metrics").body.find("outcome=\"proposed\""), std::string::npos);
-  EXPECT_EQ(
-      get("/metrics")
-          .body.find("meshloop_mapek_decisions_total{action=\"raise_link_cost\",node=\"1\",outcome=\"pending\"} 1"),
-      std::string::npos);
+  const std::string metrics = get("/metrics").body;
+  EXPECT_GE(exposition_value(metrics, "meshloop_mapek_decisions_total", {{"outcome", "proposed"}}).value_or(0), 1);
+  EXPECT_FALSE(exposition_value(metrics, "meshloop_mapek_decisions_total", {{"outcome", "pending"}}).has_value());
 }
 
 TEST_F(NodeApiTest, BadRequestsGetPreciseJsonErrorsAndTheNodeKeepsServing) {
@@ -312,8 +314,9 @@ TEST_F(NodeApiTest, BadRequestsGetPreciseJsonErrorsAndTheNodeKeepsServing) {
   EXPECT_EQ(send("GET", "/api/v1/mapek/mode").allow, "PUT");
   // Counted: every refusal is in the request metrics by route and code.
   const std::string metrics = get("/metrics").body;
-  EXPECT_NE(metrics.find(R"(meshloop_http_requests_total{code="400",node="1",route="/api/v1/mapek/overrides"} 3)"),
-            std::string::npos)
+  EXPECT_EQ(exposition_value(metrics, "meshloop_http_requests_total",
+                             {{"route", "/api/v1/mapek/overrides"}, {"code", "400"}}),
+            3.0)
       << metrics.substr(0, 4000);
   EXPECT_EQ(get("/api/v1/mapek").j()["mode"], "act");  // nothing bad got through
 }
