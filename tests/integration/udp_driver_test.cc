@@ -238,6 +238,11 @@ TEST_F(UdpDriverTest, NodeRoutesServeStatusAndFaults) {
   EXPECT_EQ(post(R"({"peer": 2})"), 400);
   EXPECT_EQ(post(R"({"peer": 7, "drop": true})"), 404);
   EXPECT_EQ(post(R"({"peer": "nonsense", "drop": true})"), 400);
+  EXPECT_EQ(post(R"({"peer": 2, "drop": true, "loss": 0.1})"), 400);  // one fault at a time
+  EXPECT_EQ(post(R"({"peer": 2, "loss": 1.5})"), 400);
+  EXPECT_EQ(post(R"({"peer": 2, "loss": "some"})"), 400);
+  EXPECT_EQ(post(R"({"peer": 2, "loss": 0.1})"), 200);
+  EXPECT_EQ(post(R"({"peer": 2, "loss": 0})"), 200);
   EXPECT_EQ(post(R"({"peer": 2, "drop": true})"), 200);
   EXPECT_TRUE(eventually([&] { return !neighbour_up(**a, 2); }));
   EXPECT_TRUE(api::set_drop("127.0.0.1", server.port(), "127.0.0.1:" + std::to_string(port_b_), false).ok());
