@@ -211,7 +211,7 @@ class UdpDriver {
   std::vector<mesh::Output> outputs_;
   TimePoint armed_ = kTimeNever;
   DriverCounters counters_;
-  std::vector<std::uint64_t> data_tx_bytes_;  // by port
+  std::vector<std::uint64_t> data_tx_bytes_;         // by port
   std::uint64_t fault_rng_ = 0x9E3779B97F4A7C15ULL;  // set_loss draws (splitmix64 state)
   bool faulty(mesh::PortId port);                    // this datagram is dropped by fault injection
   DeliveryStats delivery_;
