@@ -181,6 +181,7 @@ class UdpDriver {
   void observe_telemetry();
   void run_control(const std::function<void(ControlContext&)>& fn);
   void control_tick();
+  bool faulty(mesh::PortId port);  // this datagram is dropped by fault injection (set_drop, set_loss)
   TimePoint now() const;
 
   DriverOptions options_;
@@ -213,7 +214,6 @@ class UdpDriver {
   DriverCounters counters_;
   std::vector<std::uint64_t> data_tx_bytes_;         // by port
   std::uint64_t fault_rng_ = 0x9E3779B97F4A7C15ULL;  // set_loss draws (splitmix64 state)
-  bool faulty(mesh::PortId port);                    // this datagram is dropped by fault injection
   DeliveryStats delivery_;
   std::vector<SendFlowStats> sending_;
   std::deque<mesh::Event> recent_events_;
