@@ -1,5 +1,6 @@
 // `meshloop node`: one mesh node on UDP, with its HTTP API and optional built-in traffic.
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 
 #include <chrono>
 #include <ctime>
@@ -7,6 +8,7 @@
 #include <iostream>
 #include <memory>
 
+#include "api/mapek_routes.h"
 #include "api/metrics.h"
 #include "api/node_routes.h"
 #include "api/server.h"
@@ -15,6 +17,8 @@
 #include "cli/trace_setup.h"
 #include "core/log.h"
 #include "core/version.h"
+#include "mapek/node_mapek.h"
+#include "obs/mapek_metrics.h"
 #include "obs/trace_metrics.h"
 #include "rag/served_kb.h"
 #include "trace/mesh_tracer.h"
@@ -43,6 +47,49 @@ struct KbSettings {
   bool enabled = true;
   rag::ServedKnowledgeBaseOptions options;
 };
+
+// The node's MAPE-K loop: mapek.mode, mapek.max_actions / mapek.rate_window (the per-node rate limit),
+// mapek.model, mapek.knowledge, mapek.interval (tick) and mapek.window (observation window).
+Status build_mapek_options(const Config& c, mapek::NodeMapekOptions* m, Duration* interval) {
+  const std::string mode_text = c.get_string("mapek.mode", "act");
+  auto mode = mapek::parse_mode(mode_text);
+  if (!mode) return Status::InvalidArgument("mapek.mode = '" + mode_text + "': expected observe, act or paused");
+  m->loop.mode = *mode;
+  auto max_actions = c.get_int("mapek.max_actions", m->loop.node_max_actions);
+  if (!max_actions.ok()) return max_actions.status();
+  if (*max_actions < 0 || *max_actions > 1000) return Status::InvalidArgument("mapek.max_actions must be in 0..1000");
+  m->loop.node_max_actions = static_cast<int>(*max_actions);
+  auto rate_window = c.get_duration("mapek.rate_window", m->loop.rate_window);
+  if (!rate_window.ok()) return rate_window.status();
+  if (*rate_window < seconds(1) || *rate_window > seconds(24 * 3600)) {
+    return Status::InvalidArgument("mapek.rate_window must be between 1s and 24h");
+  }
+  m->loop.rate_window = *rate_window;
+  auto window = c.get_duration("mapek.window", m->window);
+  if (!window.ok()) return window.status();
+  if (*window < milliseconds(500) || *window > seconds(600)) {
+    return Status::InvalidArgument("mapek.window must be between 500ms and 10m");
+  }
+  m->window = *window;
+  m->loop.verify_after = *window;  // an action is judged on the first full window after it
+  auto tick = c.get_duration("mapek.interval", seconds(1));
+  if (!tick.ok()) return tick.status();
+  if (*tick < milliseconds(10) || *tick > *window) {
+    return Status::InvalidArgument("mapek.interval must be between 10ms and mapek.window");
+  }
+  *interval = *tick;
+  m->model_path = c.get_string("mapek.model", "");
+  m->knowledge_path = c.get_string("mapek.knowledge", "");
+  if (m->knowledge_path == "memory" || m->knowledge_path == "none") m->knowledge_path.clear();
+  return Status::Ok();
+}
+
+double process_cpu_seconds() {
+  rusage u{};
+  ::getrusage(RUSAGE_SELF, &u);
+  auto secs = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
+  return secs(u.ru_utime) + secs(u.ru_stime);
+}
 
 Status build_options(const Config& c, transport::DriverOptions* d, api::ServerOptions* http, bool* http_enabled,
                      std::string* log_level, KbSettings* kb) {
@@ -120,7 +167,16 @@ int run_node(const Config& config) {
   bool http_enabled = true;
   std::string log_level;
   KbSettings kb_settings;
+  mapek::NodeMapekOptions mapek_options;
   Status s = build_options(config, &options, &http, &http_enabled, &log_level, &kb_settings);
+  if (s.ok()) s = build_mapek_options(config, &mapek_options, &options.control_interval);
+  // Write routes change routing: on an address others can reach, only a token may open them.
+  if (s.ok() && http_enabled && !transport::is_loopback_host(http.host) && http.token.empty()) {
+    s = Status::InvalidArgument("http.listen " + http.host +
+                                " is not a loopback address and no api.token is set: refusing to serve write routes "
+                                "to the network unauthenticated (set --api-token or MESHLOOP_API_TOKEN, or listen on "
+                                "127.0.0.1)");
+  }
   if (s.ok()) s = init_logging(log_level, "node");
   if (!s.ok()) {
     std::cerr << "meshloop node: " << s.message() << "\n";
@@ -134,10 +190,33 @@ int run_node(const Config& config) {
   std::unique_ptr<api::NodeMetrics> metrics;
   transport::UdpDriver::Callbacks callbacks;
   if (http_enabled) {
-    metrics = std::make_unique<api::NodeMetrics>(options.id,
-                                                 options.node.hello_interval * options.node.dead_multiplier);
+    metrics =
+        std::make_unique<api::NodeMetrics>(options.id, options.node.hello_interval * options.node.dead_multiplier);
     callbacks.observer = metrics.get();
   }
+  // The MAPE-K loop, ticked on the driver thread (its commands applied to the node there).
+  std::unique_ptr<obs::MapekMetrics> mapek_metrics;
+  if (metrics)
+    mapek_metrics = std::make_unique<obs::MapekMetrics>(metrics->registry(), mapek::diagnosis_names(),
+                                                        mapek::action_names(), mapek::final_outcome_names());
+  mapek_options.self = options.id;
+  mapek_options.configured_links = options.peers.size();
+  {
+    const auto steady_us =
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now().time_since_epoch())
+            .count();
+    mapek_options.unix_offset_us = transport::unix_now_us() - steady_us;
+  }
+  auto node_mapek = std::make_unique<mapek::NodeMapek>(mapek_options, mapek_metrics.get());
+  spdlog::info("mapek: mode {}, detector {}, at most {} actions per {}s", mapek::mode_name(node_mapek->mode()),
+               node_mapek->loop().detector_name(), mapek_options.loop.node_max_actions,
+               to_seconds(mapek_options.loop.rate_window));
+  callbacks.control = [m = node_mapek.get()](transport::ControlContext& ctx) {
+    mapek::NodeSample sample{ctx.node.telemetry(ctx.now), ctx.data_tx_bytes, process_cpu_seconds()};
+    const mesh::Node& node = ctx.node;
+    m->tick(
+        sample, [&node](mesh::NodeId d) { return node.next_hop(d) != mesh::kNoNode; }, ctx.commands);
+  };
   // Tracing, before the driver and the server (both use it) and after the metrics its callbacks feed.
   std::unique_ptr<obs::TraceMetrics> trace_metrics;
   trace::Callbacks trace_callbacks;
@@ -161,11 +240,11 @@ int run_node(const Config& config) {
   std::unique_ptr<trace::MeshTracer> mesh_tracer;
   if ((*tracing)->enabled()) {
     // The driver's TimePoints are steady-clock microseconds: spans get wall time through this offset.
-    const auto steady_us = std::chrono::duration_cast<std::chrono::microseconds>(
-                               std::chrono::steady_clock::now().time_since_epoch())
-                               .count();
-    mesh_tracer = std::make_unique<trace::MeshTracer>(
-        (*tracing)->tracer("meshloop.mesh"), trace::MeshTracerOptions{transport::unix_now_us() - steady_us});
+    const auto steady_us =
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now().time_since_epoch())
+            .count();
+    mesh_tracer = std::make_unique<trace::MeshTracer>((*tracing)->tracer("meshloop.mesh"),
+                                                      trace::MeshTracerOptions{transport::unix_now_us() - steady_us});
     callbacks.trace_hooks = mesh_tracer.get();
   }
   auto driver = transport::UdpDriver::create(options, callbacks);
@@ -177,13 +256,10 @@ int run_node(const Config& config) {
   std::unique_ptr<rag::ServedKnowledgeBase> kb;
   std::unique_ptr<api::Server> server;
   if (http_enabled) {
-    if (!transport::is_loopback_host(http.host) && http.token.empty()) {
-      spdlog::warn("HTTP on non-loopback {} without an API token: write routes accept loopback clients only",
-                   http.host);
-    }
     server = std::make_unique<api::Server>(http);
     api::add_node_routes(*server, **driver);
     web::add_status_page(*server);
+    api::add_mapek_routes(*server, **driver, *node_mapek);
     metrics->attach(*server);
     if (kb_settings.enabled) {
       kb = std::make_unique<rag::ServedKnowledgeBase>(kb_settings.options);
@@ -193,13 +269,14 @@ int run_node(const Config& config) {
       spdlog::error("{}", bound.message());
       return 1;
     }
-    spdlog::info("http api on http://{}:{}", http.host.find(':') != std::string::npos ? "[" + http.host + "]" : http.host,
-                 server->port());
+    spdlog::info("http api on http://{}:{}",
+                 http.host.find(':') != std::string::npos ? "[" + http.host + "]" : http.host, server->port());
     if (kb) kb->start();  // opened in the background: the mesh and the rest of the API do not wait for it
   }
   (*driver)->start();
   (*driver)->wait();
   if (server) server->stop();
+  node_mapek->flush();  // the driver thread has stopped: the loop is ours now
   return 0;
 }
 
@@ -208,11 +285,11 @@ int run_node(const Config& config) {
 void add_node_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("node", "Run one mesh node on UDP, with its HTTP API and optional test traffic");
   cmd->footer(
-      "Peers are listed by address; a peer's position in the list is its port. The HTTP API (GET /healthz, "
-      "GET /api/v1/status, POST /api/v1/faults/drop, GET /metrics, POST /api/v1/kb/documents, POST /api/v1/kb/query, "
-      "GET /api/v1/kb/stats) listens on 127.0.0.1 at the UDP port + 1000 unless "
-      "--http-listen says otherwise ('off' disables it; port 0 picks a free port and logs it). SIGINT/SIGTERM stop "
-      "the node cleanly.");
+      "Peers are listed by address; a peer's position in the list is its port. The HTTP API (docs/api.md: /healthz, "
+      "/readyz, /metrics, /api/v1/{status,topology,routes,incidents,mapek,...}, the KB routes) listens on 127.0.0.1 "
+      "at the UDP port + 1000 unless --http-listen says otherwise ('off' disables it; port 0 picks a free port and "
+      "logs it; a non-loopback address requires --api-token). The node runs its MAPE-K loop (--mapek-mode). "
+      "SIGINT/SIGTERM stop the node cleanly.");
   auto options = std::make_shared<LayeredOptions>(*cmd);
   auto flags = std::make_shared<NodeFlags>();
   options->add("node.id", "--id", "This node's id (1..4294967295), unique in the mesh");
@@ -226,7 +303,20 @@ void add_node_command(CLI::App& app) {
   options->add("mesh.hello_interval", "--hello-interval", "Hello interval", "100ms");
   options->add("mesh.dead_multiplier", "--dead-multiplier", "Silent hello intervals before a neighbour is down", "3");
   options->add("http.listen", "--http-listen", "HTTP API address host:port, or 'off'", "127.0.0.1:<UDP port + 1000>");
-  options->add("api.token", "--api-token", "Bearer token that write routes require (else loopback clients only)");
+  options->add("api.token", "--api-token",
+               "Bearer token that write routes require (else loopback clients only); required when --http-listen is "
+               "not a loopback address");
+  options->add("mapek.mode", "--mapek-mode", "MAPE-K loop mode: act, observe (decide, change nothing) or paused",
+               "act");
+  options->add("mapek.max_actions", "--mapek-max-actions", "MAPE-K actions allowed per rate window on this node", "4");
+  options->add("mapek.rate_window", "--mapek-rate-window", "MAPE-K rate-limit window", "60s");
+  options->add("mapek.model", "--mapek-model",
+               "GraphSAGE model file for the loop's detector (absent or refused: learned thresholds)", "none");
+  options->add("mapek.knowledge", "--mapek-knowledge",
+               "Knowledge file of the loop's incidents and outcomes (crash-safe writes); 'memory' keeps none",
+               "memory");
+  options->add("mapek.window", "--mapek-window", "MAPE-K observation window", "5s");
+  options->add("mapek.interval", "--mapek-interval", "MAPE-K tick (overrides expire, actions are verified)", "1s");
   options->add("kb.path", "--kb",
                "Knowledge-base file served on the HTTP API (loaded, or created; saved after every add); 'memory' "
                "keeps it in memory, 'off' disables the KB routes",

@@ -39,30 +39,6 @@ constexpr Duration kFinalAfterEnd = seconds(5);
 constexpr double kPdrFrom = 6, kPdrTo = 1, kRerouteWindow = 30;
 constexpr std::size_t kHistory = 600, kIncidentsShown = 200;
 
-template <typename E, std::size_t N>
-std::vector<std::string> names(const char* (*name)(E)) {
-  std::vector<std::string> out;
-  for (std::size_t i = 0; i < N; ++i) out.emplace_back(name(static_cast<E>(i)));
-  return out;
-}
-std::vector<std::string> diagnosis_names() {
-  return names<mapek::Diagnosis, mapek::kDiagnosisCount>(mapek::diagnosis_name);
-}
-std::vector<std::string> action_names() {
-  return names<mapek::ActionKind, mapek::kActionKindCount>(mapek::action_name);
-}
-// The ends of an applied action's verification.
-bool is_final(mapek::Outcome o) {
-  return o == mapek::Outcome::kRecovered || o == mapek::Outcome::kRolledBack || o == mapek::Outcome::kReleased ||
-         o == mapek::Outcome::kOverridden;
-}
-std::vector<std::string> final_outcome_names() {
-  std::vector<std::string> out;
-  for (std::size_t i = 0; i < mapek::kOutcomeCount; ++i) {
-    if (is_final(static_cast<mapek::Outcome>(i))) out.emplace_back(mapek::outcome_name(static_cast<mapek::Outcome>(i)));
-  }
-  return out;
-}
 // The incident vocabulary the status page and the node's /api/v1/incidents share.
 const char* incident_outcome(mapek::Outcome o) {
   switch (o) {
@@ -104,8 +80,8 @@ SimServe::SimServe(const sim::Scenario& scenario, bool realtime, const std::atom
     mesh_.push_back(std::make_unique<obs::MeshMetrics>(*node_registries_.back()));
     reroute_.emplace_back(obs::RerouteTimer::Options{detection, seconds(30), /*complete_on_switch=*/true});
     if (scenario.params.mapek != "off") {
-      mapek_.push_back(std::make_unique<obs::MapekMetrics>(*node_registries_.back(), diagnosis_names(), action_names(),
-                                                           final_outcome_names()));
+      mapek_.push_back(std::make_unique<obs::MapekMetrics>(*node_registries_.back(), mapek::diagnosis_names(),
+                                                           mapek::action_names(), mapek::final_outcome_names()));
     }
     exposition_.expose(*node_registries_.back());
   }
@@ -122,8 +98,7 @@ SimServe::~SimServe() {
 }
 
 void SimServe::declare(obs::MetricsRegistry& registry) {
-  obs::SimMetrics sim(registry, {}, {}, {});
-  obs::MapekMetrics loop(registry, {}, {}, {});
+  obs::SimMetrics sim(registry, {}, {}, {});  // the loop's families are obs's (declare_obs_metrics)
 }
 
 Result<std::unique_ptr<SimServe>> SimServe::start(const sim::Scenario& scenario, const std::string& host, int port,
@@ -308,7 +283,7 @@ void SimServe::observe_loops() {
     auto [it, fresh] = tracked_.try_emplace(key, Tracked{next_incident_, static_cast<int>(d.outcome)});
     if (fresh) {
       ++next_incident_;
-      if (is_final(d.outcome)) {
+      if (mapek::is_final(d.outcome)) {
         m.finished(mapek::action_name(d.action), mapek::outcome_name(d.outcome));
       } else {
         m.decided(mapek::diagnosis_name(d.diagnosis), mapek::action_name(d.action));

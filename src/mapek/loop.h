@@ -161,6 +161,9 @@ class Loop {
   // the pinned action does not apply to it.
   Status set_override(const Override& o, TimePoint now, std::vector<mesh::Command>& out);
   void clear_override(const Element& element, TimePoint now, std::vector<mesh::Command>& out);
+  // The overrides in force (an expired one is dropped at the next tick).
+  const std::vector<Override>& overrides() const { return overrides_; }
+  const LoopConfig& config() const { return config_; }
 
   NodeId self() const { return self_; }
   std::string_view detector_name() const { return detector_->name(); }

@@ -118,4 +118,27 @@ const char* outcome_name(Outcome o) {
   return "?";
 }
 
+bool is_final(Outcome o) {
+  return o == Outcome::kRecovered || o == Outcome::kRolledBack || o == Outcome::kReleased || o == Outcome::kOverridden;
+}
+
+namespace {
+template <typename E, std::size_t N>
+std::vector<std::string> names(const char* (*name)(E)) {
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < N; ++i) out.emplace_back(name(static_cast<E>(i)));
+  return out;
+}
+}  // namespace
+
+std::vector<std::string> diagnosis_names() { return names<Diagnosis, kDiagnosisCount>(diagnosis_name); }
+std::vector<std::string> action_names() { return names<ActionKind, kActionKindCount>(action_name); }
+std::vector<std::string> final_outcome_names() {
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < kOutcomeCount; ++i) {
+    if (is_final(static_cast<Outcome>(i))) out.emplace_back(outcome_name(static_cast<Outcome>(i)));
+  }
+  return out;
+}
+
 }  // namespace meshloop::mapek

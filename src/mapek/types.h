@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "mesh/types.h"
 
@@ -74,5 +75,12 @@ enum class Outcome : std::uint8_t {
 };
 constexpr std::size_t kOutcomeCount = static_cast<std::size_t>(Outcome::kCount);
 const char* outcome_name(Outcome o);
+// The ends of an applied action's verification (recovered, rolled back, released, overridden).
+bool is_final(Outcome o);
+
+// Every name of each vocabulary, in enum order: the bounded label values of the loop's metrics.
+std::vector<std::string> diagnosis_names();
+std::vector<std::string> action_names();
+std::vector<std::string> final_outcome_names();
 
 }  // namespace meshloop::mapek

@@ -5,6 +5,7 @@
 
 #include "obs/exposition.h"
 #include "obs/http_metrics.h"
+#include "obs/mapek_metrics.h"
 #include "obs/mesh_metrics.h"
 #include "obs/process_metrics.h"
 #include "obs/trace_metrics.h"
@@ -41,6 +42,7 @@ void declare_obs_metrics(MetricsRegistry& registry) {
   MeshMetrics mesh(registry);  // declaring is all that is needed; the registry keeps the families
   HttpMetrics http(registry);
   TraceMetrics trace(registry);
+  MapekMetrics mapek(registry, {}, {}, {});
 }
 
 std::string reference_table(std::vector<MetricInfo> metrics) {

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cmath>
 #include <csignal>
 #include <future>
 
@@ -41,13 +42,17 @@ UdpDriver::UdpDriver(DriverOptions options, Callbacks callbacks)
       socket_(io_),
       timer_(io_),
       telemetry_timer_(io_),
+      control_timer_(io_),
       signals_(io_),
       dropping_(new std::atomic<bool>[options_.peers.size()]),
+      loss_ppm_(new std::atomic<std::uint32_t>[options_.peers.size()]),
       peer_ids_(options_.peers.size()),
       rx_buffer_(4096),
+      data_tx_bytes_(options_.peers.size(), 0),
       last_heard_(options_.peers.size(), kTimeNever) {
   for (std::size_t i = 0; i < options_.peers.size(); ++i) {
     dropping_[i].store(false);
+    loss_ppm_[i].store(0);
     peer_ids_[i].store(mesh::kNoNode);
   }
   last_heard_of_ = [this](NodeId id) {
@@ -150,6 +155,7 @@ void UdpDriver::run() {
   }
   pump(t);
   if (callbacks_.observer != nullptr) observe_telemetry();
+  if (callbacks_.control) control_tick();
   spdlog::info("node {} listening on udp {} with {} peer(s), {} traffic flow(s)", options_.id, to_string(local_),
                peer_endpoints_.size(), options_.traffic.size());
   if (!stopping_) io_.run();
@@ -169,6 +175,7 @@ void UdpDriver::shutdown() {
   asio::error_code ec;
   timer_.cancel();
   telemetry_timer_.cancel();
+  control_timer_.cancel();
   signals_.cancel(ec);
   for (auto& t : traffic_timers_) t->cancel();
   socket_.close(ec);
@@ -201,7 +208,7 @@ void UdpDriver::on_datagram(std::size_t size) {
     }
     return;
   }
-  if (dropping_[it->second].load(std::memory_order_relaxed)) {
+  if (faulty(it->second)) {
     ++counters_.dropped_fault_in;
     return;
   }
@@ -228,6 +235,24 @@ void UdpDriver::observe_telemetry() {
       std::max(options_.telemetry_interval, milliseconds(10))));
   telemetry_timer_.async_wait([this](const asio::error_code& ec) {
     if (!ec) observe_telemetry();
+  });
+}
+
+void UdpDriver::run_control(const std::function<void(ControlContext&)>& fn) {
+  const TimePoint t = now();
+  ControlContext ctx{*node_, t, data_tx_bytes_, {}};
+  fn(ctx);
+  for (const mesh::Command& c : ctx.commands) node_->apply(c, t);
+  pump(t);
+}
+
+void UdpDriver::control_tick() {
+  if (stopping_) return;
+  run_control(callbacks_.control);
+  control_timer_.expires_after(std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+      std::max(options_.control_interval, milliseconds(10))));
+  control_timer_.async_wait([this](const asio::error_code& ec) {
+    if (!ec) control_tick();
   });
 }
 
@@ -263,7 +288,7 @@ void UdpDriver::perform(mesh::Output& out) {
       ++counters_.send_errors;
       return;
     }
-    if (dropping_[send->port].load(std::memory_order_relaxed)) {
+    if (faulty(send->port)) {
       ++counters_.dropped_fault_out;
       return;
     }
@@ -274,6 +299,7 @@ void UdpDriver::perform(mesh::Output& out) {
       ++counters_.send_errors;
     } else {
       ++counters_.tx_datagrams;
+      if (!send->control) data_tx_bytes_[send->port] += send->bytes.size();
       if (!send->control && callbacks_.observer != nullptr) {
         callbacks_.observer->data_sent(peer_ids_[send->port].load(std::memory_order_relaxed), pump_time_);
       }
@@ -365,6 +391,31 @@ void UdpDriver::send_traffic(std::size_t flow) {
   });
 }
 
+bool UdpDriver::faulty(PortId port) {
+  if (dropping_[port].load(std::memory_order_relaxed)) return true;
+  const std::uint32_t ppm = loss_ppm_[port].load(std::memory_order_relaxed);
+  if (ppm == 0) return false;
+  std::uint64_t z = (fault_rng_ += 0x9E3779B97F4A7C15ULL);  // splitmix64
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  z ^= z >> 31;
+  return z % 1'000'000 < ppm;
+}
+
+Status UdpDriver::set_loss(PortId port, double ratio) {
+  if (port >= peer_endpoints_.size()) {
+    return Status::NotFound("no port " + std::to_string(port) + " (" + std::to_string(peer_endpoints_.size()) +
+                            " peers configured)");
+  }
+  if (!(ratio >= 0 && ratio <= 1)) return Status::InvalidArgument("a loss ratio is in [0, 1]");
+  const auto ppm = static_cast<std::uint32_t>(std::lround(ratio * 1e6));
+  if (loss_ppm_[port].exchange(ppm) != ppm) {
+    spdlog::warn("fault injection: dropping {:.1f} % of packets to and from peer {}", ratio * 100,
+                 to_string(options_.peers[port]));
+  }
+  return Status::Ok();
+}
+
 Status UdpDriver::set_drop(PortId port, bool drop) {
   if (port >= peer_endpoints_.size()) {
     return Status::NotFound("no port " + std::to_string(port) + " (" + std::to_string(peer_endpoints_.size()) +
@@ -411,6 +462,12 @@ Status UdpDriver::call(std::function<void()> fn, std::chrono::milliseconds timeo
   return Status::Ok();
 }
 
+Status UdpDriver::control(std::function<void(ControlContext&)> fn, std::chrono::milliseconds timeout) {
+  // Shared with the posted task: a timed-out caller returns while the task may still run later.
+  auto f = std::make_shared<std::function<void(ControlContext&)>>(std::move(fn));
+  return call([this, f] { run_control(*f); }, timeout);
+}
+
 Result<DriverSnapshot> UdpDriver::snapshot(std::chrono::milliseconds timeout) const {
   auto snap = std::make_shared<DriverSnapshot>();
   Status s = call(
@@ -424,9 +481,10 @@ Result<DriverSnapshot> UdpDriver::snapshot(std::chrono::milliseconds timeout) co
         snap->now = t;
         snap->telemetry = node_->telemetry(t);
         snap->routes = node_->routes();
+        snap->topology = node_->topology();
         for (std::size_t i = 0; i < options_.peers.size(); ++i) {
           snap->peers.push_back(PeerStatus{static_cast<PortId>(i), options_.peers[i], peer_ids_[i].load(),
-                                           dropping_[i].load()});
+                                           dropping_[i].load(), loss_ppm_[i].load() / 1e6});
         }
         snap->driver = counters_;
         snap->sending = sending_;

@@ -10,6 +10,8 @@
 // statistics use wall-clock Unix microseconds so that other processes can compare them with their own.
 //
 // Fault injection: set_drop(port, true) drops every datagram to and from that peer inside the driver (a link cut
+// that the node can only notice by silence, as a real one); set_loss(port, p) drops each one with probability p (a
+// degraded link).
 // that the node can only notice by silence, as a real one).
 //
 // Metrics: an optional DriverObserver sees, on the driver thread, a telemetry snapshot every telemetry_interval,
@@ -21,7 +23,6 @@
 #pragma once
 
 #include <asio.hpp>
-
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -32,6 +33,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "core/result.h"
@@ -51,6 +53,17 @@ struct DriverOptions {
   bool handle_signals = false;           // stop on SIGINT/SIGTERM (the daemon sets it; tests do not)
   std::size_t recent_events = 64;        // kept for the status API
   Duration telemetry_interval = seconds(1);  // how often a DriverObserver gets a telemetry snapshot
+  Duration control_interval = seconds(1);    // how often Callbacks::control runs (when set)
+};
+
+// What a control function (the node's MAPE-K loop, an operator's request) sees on the driver thread: the node,
+// read-only, the driver's clock and per-peer data counters; the commands it appends are applied to the node, in
+// order, right after it returns (and the node's outputs performed).
+struct ControlContext {
+  const mesh::Node& node;
+  TimePoint now;
+  const std::vector<std::uint64_t>& data_tx_bytes;  // by port: data bytes sent to that peer since start
+  std::vector<mesh::Command> commands;
 };
 
 // What a metrics layer needs from the driver beyond the node's counters. Every call is on the driver thread and
@@ -85,6 +98,7 @@ struct PeerStatus {
   HostPort address;
   mesh::NodeId node = mesh::kNoNode;  // learned when it first came up; kNoNode until then
   bool dropping = false;              // fault injection active
+  double loss = 0;                    // set_loss ratio
 };
 
 // Everything the status API shows, copied on the driver thread.
@@ -97,6 +111,7 @@ struct DriverSnapshot {
   TimePoint now;  // the node's clock at the snapshot (steady): converts the node's TimePoints to wall time
   mesh::Telemetry telemetry;
   std::vector<mesh::RouteInfo> routes;
+  std::vector<std::tuple<mesh::NodeId, mesh::NodeId, mesh::Cost>> topology;  // Node::topology(): (origin, to, cost)
   std::vector<PeerStatus> peers;
   DriverCounters driver;
   std::vector<SendFlowStats> sending;
@@ -112,6 +127,8 @@ class UdpDriver {
     std::function<void(const mesh::Event&)> on_event;
     DriverObserver* observer = nullptr;  // optional; REQUIRES: outlives the driver
     mesh::TraceHooks* trace_hooks = nullptr;  // optional, called on the driver thread; REQUIRES: outlives the driver
+    // Optional, called on the driver thread at start and every DriverOptions::control_interval (the MAPE-K tick).
+    std::function<void(ControlContext&)> control;
   };
 
   // Opens and binds the socket (so the address is taken when this returns) and builds the node. Fails with
@@ -135,12 +152,18 @@ class UdpDriver {
 
   // Fault injection: drop (or stop dropping) every datagram to and from `port`.
   Status set_drop(mesh::PortId port, bool drop);
+  // Fault injection: drop each datagram to and from `port` with probability `ratio` (0 restores). InvalidArgument
+  // outside [0, 1], NotFound for an unknown port.
+  Status set_loss(mesh::PortId port, double ratio);
   // A peer named by node id ("4") or address ("127.0.0.1:7004") -> its port. NotFound when no peer matches.
   Result<mesh::PortId> resolve_peer(std::string_view id_or_address) const;
 
   Result<DriverSnapshot> snapshot(std::chrono::milliseconds timeout = std::chrono::milliseconds(2000)) const;
   // Runs `fn` on the driver thread and waits for it. Unavailable when the loop is not running or times out.
   Status call(std::function<void()> fn, std::chrono::milliseconds timeout = std::chrono::milliseconds(2000)) const;
+  // Runs `fn` on the driver thread with the node, then applies the commands it appended. Unavailable as call().
+  Status control(std::function<void(ControlContext&)> fn,
+                 std::chrono::milliseconds timeout = std::chrono::milliseconds(2000));
 
  private:
   UdpDriver(DriverOptions options, Callbacks callbacks);
@@ -156,6 +179,9 @@ class UdpDriver {
   void learn_peer_ids();
   void send_traffic(std::size_t flow);
   void observe_telemetry();
+  void run_control(const std::function<void(ControlContext&)>& fn);
+  void control_tick();
+  bool faulty(mesh::PortId port);  // this datagram is dropped by fault injection (set_drop, set_loss)
   TimePoint now() const;
 
   DriverOptions options_;
@@ -164,6 +190,7 @@ class UdpDriver {
   asio::ip::udp::socket socket_;
   asio::steady_timer timer_;
   asio::steady_timer telemetry_timer_;
+  asio::steady_timer control_timer_;
   asio::signal_set signals_;
   std::vector<std::unique_ptr<asio::steady_timer>> traffic_timers_;
   std::vector<std::chrono::steady_clock::time_point> traffic_next_;
@@ -172,6 +199,7 @@ class UdpDriver {
   std::vector<asio::ip::udp::endpoint> peer_endpoints_;
   std::map<asio::ip::udp::endpoint, mesh::PortId> port_of_;
   std::unique_ptr<std::atomic<bool>[]> dropping_;
+  std::unique_ptr<std::atomic<std::uint32_t>[]> loss_ppm_;  // set_loss, in parts per million
   std::vector<std::atomic<mesh::NodeId>> peer_ids_;  // written on the driver thread, read anywhere
   std::int64_t started_unix_us_ = 0;
   std::atomic<bool> running_{false};
@@ -184,6 +212,8 @@ class UdpDriver {
   std::vector<mesh::Output> outputs_;
   TimePoint armed_ = kTimeNever;
   DriverCounters counters_;
+  std::vector<std::uint64_t> data_tx_bytes_;         // by port
+  std::uint64_t fault_rng_ = 0x9E3779B97F4A7C15ULL;  // set_loss draws (splitmix64 state)
   DeliveryStats delivery_;
   std::vector<SendFlowStats> sending_;
   std::deque<mesh::Event> recent_events_;

@@ -1,12 +1,14 @@
 // The UDP driver in-process: two real drivers on 127.0.0.1 (no child processes).
+#include "transport/udp_driver.h"
+
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <thread>
 
 #include "api/client.h"
 #include "api/node_routes.h"
 #include "transport/process.h"
-#include "transport/udp_driver.h"
 
 namespace meshloop::transport {
 namespace {
@@ -105,6 +107,68 @@ TEST_F(UdpDriverTest, DropCutsTheLinkBothWaysUntilHealed) {
   EXPECT_TRUE(eventually([&] { return neighbour_up(**a, 2) && neighbour_up(**b, 1); }));
 }
 
+TEST_F(UdpDriverTest, LossDropsAShareOfTheLinksDatagramsUntilRestored) {
+  auto a = UdpDriver::create(options(1, port_a_, port_b_));
+  auto b = UdpDriver::create(options(2, port_b_, port_a_));
+  ASSERT_TRUE(a.ok() && b.ok());
+  (*a)->start();
+  (*b)->start();
+  ASSERT_TRUE(eventually([&] { return neighbour_up(**a, 2) && neighbour_up(**b, 1); }));
+  EXPECT_EQ((*a)->set_loss(0, 1.5).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ((*a)->set_loss(5, 0.1).code(), StatusCode::kNotFound);
+  ASSERT_TRUE((*a)->set_loss(0, 0.5).ok());
+  // B hears about half of A's hellos, and A drops about half of B's on arrival.
+  EXPECT_TRUE(eventually([&] {
+    auto s = (*b)->snapshot();
+    return s.ok() && !s->telemetry.neighbours.empty() && s->telemetry.neighbours[0].delivery_ratio_in < 0.8;
+  }));
+  auto snap = (*a)->snapshot();
+  ASSERT_TRUE(snap.ok());
+  EXPECT_GT(snap->driver.dropped_fault_in, 0u);
+  EXPECT_GT(snap->driver.dropped_fault_out, 0u);
+  EXPECT_DOUBLE_EQ(snap->peers[0].loss, 0.5);
+  EXPECT_FALSE(snap->peers[0].dropping);
+  ASSERT_TRUE((*a)->set_loss(0, 0).ok());
+  EXPECT_TRUE(eventually([&] {
+    auto s = (*b)->snapshot();
+    return s.ok() && !s->telemetry.neighbours.empty() && s->telemetry.neighbours[0].delivery_ratio_in > 0.95;
+  }));
+}
+
+TEST_F(UdpDriverTest, ControlRunsOnTheDriverThreadAndItsCommandsReachTheNode) {
+  std::atomic<int> ticks{0};
+  std::atomic<std::size_t> ports{0};
+  UdpDriver::Callbacks cb;
+  cb.control = [&](ControlContext& ctx) {
+    ++ticks;
+    ports = ctx.data_tx_bytes.size();
+  };
+  auto oa = options(1, port_a_, port_b_);
+  oa.control_interval = milliseconds(20);
+  auto a = UdpDriver::create(oa, cb);
+  auto b = UdpDriver::create(options(2, port_b_, port_a_));
+  ASSERT_TRUE(a.ok() && b.ok());
+  (*a)->start();
+  (*b)->start();
+  ASSERT_TRUE(eventually([&] { return neighbour_up(**a, 2) && neighbour_up(**b, 1); }));
+  EXPECT_TRUE(eventually([&] { return ticks.load() >= 5; }));  // periodic
+  EXPECT_EQ(ports.load(), 1u);
+  auto cost = [&] {
+    auto s = (*a)->snapshot();
+    return s.ok() && !s->telemetry.neighbours.empty() ? s->telemetry.neighbours[0].cost : mesh::Cost{0};
+  };
+  const mesh::Cost before = cost();
+  ASSERT_GT(before, 0u);
+  ASSERT_TRUE((*a)->control([](ControlContext& ctx) {
+                    ctx.commands.emplace_back(mesh::command::RaiseLinkCost{2, 4.0});
+                  })
+                  .ok());
+  EXPECT_TRUE(eventually([&] { return cost() >= 3 * before; })) << cost();
+  (*a)->stop();
+  (*a)->wait();
+  EXPECT_EQ((*a)->control([](ControlContext&) {}).code(), StatusCode::kUnavailable);
+}
+
 TEST_F(UdpDriverTest, DatagramsFromUnknownAddressesAreDroppedAndCounted) {
   auto a = UdpDriver::create(options(1, port_a_, port_b_));
   ASSERT_TRUE(a.ok());
@@ -167,11 +231,18 @@ TEST_F(UdpDriverTest, NodeRoutesServeStatusAndFaults) {
   ASSERT_TRUE(status.ok()) << status.status().to_string();
   EXPECT_EQ((*status)["node"]["id"], 1);
   EXPECT_EQ((*status)["peers"][0]["node"], 2);
-  auto post = [&](const std::string& body) { return api::http_post("127.0.0.1", server.port(), "/api/v1/faults/drop", body)->status; };
+  auto post = [&](const std::string& body) {
+    return api::http_post("127.0.0.1", server.port(), "/api/v1/faults/drop", body)->status;
+  };
   EXPECT_EQ(post("not json"), 400);
   EXPECT_EQ(post(R"({"peer": 2})"), 400);
   EXPECT_EQ(post(R"({"peer": 7, "drop": true})"), 404);
   EXPECT_EQ(post(R"({"peer": "nonsense", "drop": true})"), 400);
+  EXPECT_EQ(post(R"({"peer": 2, "drop": true, "loss": 0.1})"), 400);  // one fault at a time
+  EXPECT_EQ(post(R"({"peer": 2, "loss": 1.5})"), 400);
+  EXPECT_EQ(post(R"({"peer": 2, "loss": "some"})"), 400);
+  EXPECT_EQ(post(R"({"peer": 2, "loss": 0.1})"), 200);
+  EXPECT_EQ(post(R"({"peer": 2, "loss": 0})"), 200);
   EXPECT_EQ(post(R"({"peer": 2, "drop": true})"), 200);
   EXPECT_TRUE(eventually([&] { return !neighbour_up(**a, 2); }));
   EXPECT_TRUE(api::set_drop("127.0.0.1", server.port(), "127.0.0.1:" + std::to_string(port_b_), false).ok());
