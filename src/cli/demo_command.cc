@@ -1,11 +1,13 @@
 // `meshloop demo`: a live mesh of real `meshloop node` processes on 127.0.0.1 with traffic and injected faults,
 // printing what broke and how long delivery took to recover, measured from the receivers' flow statistics.
+#include <fmt/core.h>
 #include <signal.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <map>
@@ -17,8 +19,6 @@
 #include <thread>
 #include <vector>
 
-#include <fmt/core.h>
-
 #include "api/client.h"
 #include "cli/commands.h"
 #include "cli/demo_prometheus.h"
@@ -29,9 +29,18 @@
 namespace meshloop::cli {
 namespace {
 
-using nlohmann::json;
 using mesh::NodeId;
+using nlohmann::json;
 using transport::unix_now_us;
+
+// The alert rules of the source tree this binary was built from (deploy/alerts), if it is still there.
+std::string default_alert_rules() {
+#ifdef MESHLOOP_SOURCE_DIR
+  const std::string path = MESHLOOP_SOURCE_DIR "/deploy/alerts/meshloop.rules.yml";
+  if (std::filesystem::exists(path)) return path;
+#endif
+  return "";
+}
 
 std::atomic<bool> g_stop{false};
 void on_signal(int) { g_stop = true; }
@@ -48,9 +57,9 @@ struct DemoSettings {
   int dead_multiplier = 3;
   std::string work_dir;
   std::string log_level = "info";
-  bool prometheus = true;        // a real Prometheus scraping the nodes, with our alert rules
-  int prometheus_port = 9090;    // taken: any free port
-  std::string alert_rules;       // empty: none
+  bool prometheus = true;      // a real Prometheus scraping the nodes, with our alert rules
+  int prometheus_port = 9090;  // taken: any free port
+  std::string alert_rules;     // empty: none
 };
 
 struct Flow {
@@ -126,13 +135,36 @@ class Demo {
     std::cout << fmt::format("[{:7.1f}s] ", elapsed()) << fmt::format(f, std::forward<Args>(args)...) << std::endl;
   }
   // Sleeps until `unix_us` or Ctrl-C; false on Ctrl-C.
+  // Sleeps until `unix_us` or Ctrl-C, showing the nodes' new MAPE-K decisions once a second; false on Ctrl-C.
   bool sleep_until(std::int64_t unix_us) {
     while (!g_stop) {
+      if (unix_now_us() >= next_incident_poll_us_) {
+        show_new_incidents();
+        next_incident_poll_us_ = unix_now_us() + 1'000'000;
+      }
       const std::int64_t left = unix_us - unix_now_us();
       if (left <= 0) return true;
       std::this_thread::sleep_for(std::chrono::microseconds(std::min<std::int64_t>(left, 50000)));
     }
     return false;
+  }
+  // Each node's loop decisions that acted (or would have, in observe mode), once each, with the loop's reason.
+  void show_new_incidents() {
+    for (auto& [id, n] : mesh_.nodes()) {
+      if (!mesh_.running(id)) continue;
+      auto r = api::http_get("127.0.0.1", n.http_port, "/api/v1/incidents?limit=20", std::chrono::milliseconds(300));
+      if (!r.ok() || r->status != 200) continue;
+      const json j = json::parse(r->body, nullptr, false);
+      if (!j.is_object() || !j.contains("incidents")) continue;
+      for (const auto& i : j["incidents"]) {
+        const std::string key = fmt::format("{}/{}/{}", id, i.value("id", 0), i.value("outcome", ""));
+        if (i.value("action", "none") == "none" || !seen_incidents_.insert(key).second) continue;
+        std::string reason = i.value("reason", "");
+        reason = reason.substr(0, reason.find("; values:"));  // the planner's value table stays in the API
+        say("MAPE-K on node {}: {} {} -> {} [{}]: {}", id, i.value("diagnosis", "?"), i.value("element", "?"),
+            i.value("action", "?"), i.value("outcome", "?"), reason);
+      }
+    }
   }
   bool done() const {
     return g_stop || (s_.duration > Duration::zero() && unix_now_us() >= start_us_ + s_.duration.count());
@@ -150,6 +182,8 @@ class Demo {
   std::vector<Flow> flows_;
   std::int64_t start_us_ = unix_now_us();
   std::vector<FaultRecord> faults_;
+  std::set<std::string> seen_incidents_;  // node/incident/outcome already shown
+  std::int64_t next_incident_poll_us_ = 0;
 };
 
 bool Demo::wait_for_convergence() {
@@ -305,9 +339,9 @@ void Demo::one_fault(int number) {
     }
     if (!g_stop) {
       say("  node {} rejoined: {}", victim,
-          paused == 0 ? std::string("no other flow paused")
-                      : fmt::format("{} other flow(s) paused, worst {:.0f} ms", paused,
-                                    static_cast<double>(worst) / 1000.0));
+          paused == 0
+              ? std::string("no other flow paused")
+              : fmt::format("{} other flow(s) paused, worst {:.0f} ms", paused, static_cast<double>(worst) / 1000.0));
     }
     return;
   }
@@ -322,8 +356,8 @@ void Demo::one_fault(int number) {
     return;
   }
   const std::int64_t t = unix_now_us();
-  say("fault #{}: link {}-{} cut (node {} drops everything to and from {}); {} flow(s) crossed it", number,
-      link.first, link.second, link.first, link.second, by_link[link].size());
+  say("fault #{}: link {}-{} cut (node {} drops everything to and from {}); {} flow(s) crossed it", number, link.first,
+      link.second, link.first, link.second, by_link[link].size());
   auto outcomes = measure(by_link[link], t, heal_at);
   report(fmt::format("link {}-{} cut", link.first, link.second), outcomes, heal_at);
   faults_.push_back(FaultRecord{"link cut", outcomes});
@@ -449,6 +483,12 @@ int Demo::run() {
     return 1;
   }
   say("converged: every node routes to every other, all {} flows deliver", flows_.size());
+  const int first_api = mesh_.nodes().begin()->second.http_port;
+  say("status page: http://127.0.0.1:{}/  (node {}'s view: topology, incidents, PDR; every node serves one)", first_api,
+      mesh_.nodes().begin()->first);
+  say("traces: {}", std::getenv("OTEL_EXPORTER_OTLP_ENDPOINT") != nullptr
+                        ? fmt::format("OTLP to {}", std::getenv("OTEL_EXPORTER_OTLP_ENDPOINT"))
+                        : s_.work_dir + "/node-<id>.traces.jsonl (OTLP JSON lines)");
   int number = 0;
   std::int64_t next = unix_now_us() + s_.fault_interval.count() / 2;
   while (!done()) {
@@ -471,6 +511,7 @@ void add_demo_command(CLI::App& app) {
       "Starts N `meshloop node` processes (a ring with chords, free ports) sending traffic to each other, then "
       "every --fault-interval cuts a link (driver-level drop through a node's HTTP API) or crashes a node "
       "(SIGKILL), heals it half an interval later, and prints how long the affected flows' delivery paused. "
+      "Each node runs its MAPE-K loop; the demo prints the decisions that act, with their reasons. "
       "A Prometheus (--prometheus) scrapes every node's /metrics and evaluates --alert-rules. "
       "Ctrl-C prints a summary and stops every process it started.");
   auto options = std::make_shared<LayeredOptions>(*cmd);
@@ -489,7 +530,8 @@ void add_demo_command(CLI::App& app) {
   options->add("demo.prometheus", "--prometheus", "Run a Prometheus scraping the nodes (on or off)", "on");
   options->add("demo.prometheus_port", "--prometheus-port", "Prometheus's port on 127.0.0.1 (taken: any free one)",
                "9090");
-  options->add("demo.alert_rules", "--alert-rules", "Prometheus alert rules to load (empty: none)", "");
+  options->add("demo.alert_rules", "--alert-rules", "Prometheus alert rules to load ('none': none)",
+               "deploy/alerts/meshloop.rules.yml of the source tree");
   cmd->callback([options] {
     auto fail = [](const std::string& m) {
       std::cerr << "meshloop demo: " << m << "\n";
@@ -534,7 +576,8 @@ void add_demo_command(CLI::App& app) {
     if (!prom_port.ok()) return fail(prom_port.status().message());
     if (*prom_port < 0 || *prom_port > 65535) return fail("--prometheus-port must be between 0 and 65535");
     s.prometheus_port = static_cast<int>(*prom_port);
-    s.alert_rules = config->get_string("demo.alert_rules", "");
+    s.alert_rules = config->get_string("demo.alert_rules", default_alert_rules());
+    if (s.alert_rules == "none") s.alert_rules.clear();
     std::error_code ec;
     s.binary = config->get_string("demo.binary", std::filesystem::read_symlink("/proc/self/exe", ec).string());
     if (s.work_dir = config->get_string("demo.work_dir", ""); s.work_dir.empty()) {
@@ -551,8 +594,11 @@ void add_demo_command(CLI::App& app) {
     mo.hello_interval = s.hello;
     mo.dead_multiplier = s.dead_multiplier;
     mo.log_level = s.log_level;
+    // Traces: to OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set (the nodes inherit it), else one file per node here.
+    mo.extra_args = {"--trace-file", s.work_dir + "/node-{id}.traces.jsonl"};
     std::random_device rd;
-    mo.key = config->get_string("mesh.key", fmt::format("demo-{:016x}{:08x}", (std::uint64_t{rd()} << 32) | rd(), rd()));
+    mo.key =
+        config->get_string("mesh.key", fmt::format("demo-{:016x}{:08x}", (std::uint64_t{rd()} << 32) | rd(), rd()));
     transport::LocalMesh mesh(mo);
     Demo demo(s, mesh);
     exit_code() = demo.run();

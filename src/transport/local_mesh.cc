@@ -80,7 +80,11 @@ std::vector<std::string> LocalMesh::command_line(mesh::NodeId id) const {
     argv.push_back("--traffic");
     argv.push_back(std::to_string(t.destination) + ":" + std::to_string(t.rate_pps));
   }
-  for (const auto& a : options_.extra_args) argv.push_back(a);
+  for (std::string a : options_.extra_args) {
+    for (auto at = a.find("{id}"); at != std::string::npos; at = a.find("{id}", at))
+      a.replace(at, 4, std::to_string(id));
+    argv.push_back(std::move(a));
+  }
   return argv;
 }
 

@@ -43,7 +43,7 @@ class LocalMesh {
     int dead_multiplier = 3;
     std::string key = "local-mesh-key";
     std::string log_level = "info";
-    std::vector<std::string> extra_args;  // appended to every node's command line
+    std::vector<std::string> extra_args;  // appended to every node's command line, "{id}" replaced by the node's id
   };
   explicit LocalMesh(Options options);
   ~LocalMesh();  // stop_all()
