@@ -171,8 +171,10 @@ Evaluation evaluate(const GraphModel& model, std::span<const LabelledWindow> win
 }
 
 Calibration calibrate(GraphSage& model, std::span<const LabelledWindow> windows) {
-  constexpr int kSteps = 19;  // thresholds 0.05, 0.10, ..., 0.95
-  auto threshold = [](int i) { return 0.05f * static_cast<float>(i + 1); };
+  constexpr int kSteps = 23;  // thresholds 0.05, 0.10, ..., 0.95, then 0.96 .. 0.99 (class weighting pushes it high)
+  auto threshold = [](int i) {
+    return i < 19 ? 0.05f * static_cast<float>(i + 1) : 0.95f + 0.01f * static_cast<float>(i - 18);
+  };
   std::array<Confusion, kSteps> node{}, edge{};
   auto count = [&](std::span<const float> scores, std::span<const float> labels, std::array<Confusion, kSteps>& c) {
     for (std::size_t i = 0; i < scores.size(); ++i) {
