@@ -39,23 +39,6 @@ constexpr Duration kFinalAfterEnd = seconds(5);
 constexpr double kPdrFrom = 6, kPdrTo = 1, kRerouteWindow = 30;
 constexpr std::size_t kHistory = 600, kIncidentsShown = 200;
 
-// The incident vocabulary the status page and the node's /api/v1/incidents share.
-const char* incident_outcome(mapek::Outcome o) {
-  switch (o) {
-    case mapek::Outcome::kPending:
-      return "pending";
-    case mapek::Outcome::kRecovered:
-    case mapek::Outcome::kReleased:
-      return "recovered";
-    case mapek::Outcome::kRolledBack:
-      return "rolled_back";
-    case mapek::Outcome::kOverridden:
-      return "not_recovered";
-    default:
-      return "observed";  // proposed (observe mode) or nothing applied
-  }
-}
-
 double p95(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   const auto rank = static_cast<std::size_t>(std::ceil(0.95 * static_cast<double>(v.size())));
@@ -299,7 +282,7 @@ void SimServe::observe_loops() {
                      {"action", mapek::action_name(d.action)},
                      {"reason", d.reason},
                      {"mode", mode},
-                     {"outcome", incident_outcome(now)},
+                     {"outcome", mapek::incident_outcome_name(now)},
                      {"incident", d.incident}});
   }
   for (std::size_t i = 0; i < mapek_.size(); ++i) mapek_[i]->set_pending(pending[i]);

@@ -125,17 +125,6 @@ struct Counts {
   ml::Confusion all() const { return {node.tp + link.tp, node.fp + link.fp, node.tn + link.tn, node.fn + link.fn}; }
 };
 
-void count(ml::Confusion& c, bool flag, bool label) {
-  if (flag && label)
-    ++c.tp;
-  else if (flag)
-    ++c.fp;
-  else if (label)
-    ++c.fn;
-  else
-    ++c.tn;
-}
-
 // Scores one detector over a run's windows in time order, per (element, window) as DESIGN.md defines: elements are
 // nodes and undirected links (a link is flagged when either of its entries is).
 Status score_run(ml::Detector& d, const Run& run, Counts& counts) {
@@ -146,7 +135,7 @@ Status score_run(ml::Detector& d, const Run& run, Counts& counts) {
     if (rev.empty()) rev = ml::reverse_edges(w.graph);
     if (Status s = d.observe(w.graph, at(seconds(5 * static_cast<std::int64_t>(k + 1))), v); !s.ok()) return s;
     for (std::size_t i = 0; i < w.graph.num_nodes(); ++i) {
-      if (!std::isnan(w.node_labels[i])) count(counts.node, v.node_flag[i] != 0, w.node_labels[i] > 0.5f);
+      if (!std::isnan(w.node_labels[i])) counts.node.add(v.node_flag[i] != 0, w.node_labels[i] > 0.5f);
       if (const int kind = run.node_kind[k][i]; kind >= 0) {
         counts.kind_found[kind].first += v.node_flag[i] != 0;
         ++counts.kind_found[kind].second;
@@ -156,7 +145,7 @@ Status score_run(ml::Detector& d, const Run& run, Counts& counts) {
       const auto r = rev[e];
       if (r >= 0 && static_cast<std::size_t>(r) < e) continue;  // each undirected link once
       const bool flag = v.edge_flag[e] != 0 || (r >= 0 && v.edge_flag[static_cast<std::size_t>(r)] != 0);
-      if (!std::isnan(w.edge_labels[e])) count(counts.link, flag, w.edge_labels[e] > 0.5f);
+      if (!std::isnan(w.edge_labels[e])) counts.link.add(flag, w.edge_labels[e] > 0.5f);
       if (const int kind = run.edge_kind[k][e]; kind >= 0) {
         counts.kind_found[kind].first += flag;
         ++counts.kind_found[kind].second;

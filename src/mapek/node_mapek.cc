@@ -9,29 +9,8 @@
 #include "ml/model_file.h"
 
 namespace meshloop::mapek {
-namespace {
 
 using nlohmann::json;
-
-// The API's outcome vocabulary (shared with the status page): what happened to the element, not the loop's
-// internal bookkeeping. A released action had recovered first; an overridden one was never verified.
-const char* api_outcome(Outcome o) {
-  switch (o) {
-    case Outcome::kProposed:
-      return "observed";
-    case Outcome::kPending:
-      return "pending";
-    case Outcome::kRecovered:
-    case Outcome::kReleased:
-      return "recovered";
-    case Outcome::kRolledBack:
-      return "rolled_back";
-    default:
-      return "not_recovered";
-  }
-}
-
-}  // namespace
 
 NodeMapek::NodeMapek(NodeMapekOptions options, obs::MapekMetrics* metrics)
     : opts_(std::move(options)), metrics_(metrics) {
@@ -262,7 +241,7 @@ json NodeMapek::incidents_json(std::size_t limit) const {
                    {"action", action_name(i.action)},
                    {"reason", i.reason},
                    {"mode", i.outcome == Outcome::kProposed ? "observe" : "act"},
-                   {"outcome", api_outcome(i.outcome)},
+                   {"outcome", incident_outcome_name(i.outcome)},
                    {"detail", outcome_name(i.outcome)},
                    {"explored", i.explored},
                    {"score", i.score},

@@ -157,16 +157,7 @@ void SimMapek::score(const sim::TelemetryWindow& w) {
     const ml::Verdicts& v = s->verdicts;
     ml::Confusion& c = s->confusion;
     const ml::Confusion before = c;
-    auto count = [&c](bool flag, bool label) {
-      if (flag && label)
-        ++c.tp;
-      else if (flag)
-        ++c.fp;
-      else if (label)
-        ++c.fn;
-      else
-        ++c.tn;
-    };
+    auto count = [&c](bool flag, bool label) { c.add(flag, label); };
     for (std::size_t i = 0; i < g.num_nodes(); ++i) {
       if (!std::isnan(w.data.node_labels[i])) count(v.node_flag[i] != 0, w.data.node_labels[i] > 0.5f);
     }

@@ -122,6 +122,22 @@ bool is_final(Outcome o) {
   return o == Outcome::kRecovered || o == Outcome::kRolledBack || o == Outcome::kReleased || o == Outcome::kOverridden;
 }
 
+const char* incident_outcome_name(Outcome o) {
+  switch (o) {
+    case Outcome::kPending:
+      return "pending";
+    case Outcome::kRecovered:
+    case Outcome::kReleased:
+      return "recovered";
+    case Outcome::kRolledBack:
+      return "rolled_back";
+    case Outcome::kOverridden:
+      return "not_recovered";
+    default:
+      return "observed";
+  }
+}
+
 namespace {
 template <typename E, std::size_t N>
 std::vector<std::string> names(const char* (*name)(E)) {

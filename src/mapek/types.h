@@ -77,6 +77,10 @@ constexpr std::size_t kOutcomeCount = static_cast<std::size_t>(Outcome::kCount);
 const char* outcome_name(Outcome o);
 // The ends of an applied action's verification (recovered, rolled back, released, overridden).
 bool is_final(Outcome o);
+// The incident vocabulary of the HTTP APIs and the status page (node and sim --serve): what happened to the element,
+// not the loop's bookkeeping. observed (proposed in observe mode), pending, recovered (a released action had
+// recovered first), rolled_back, not_recovered (an operator override replaced it before verification).
+const char* incident_outcome_name(Outcome o);
 
 // Every name of each vocabulary, in enum order: the bounded label values of the loop's metrics.
 std::vector<std::string> diagnosis_names();

@@ -155,11 +155,7 @@ Evaluation evaluate(const GraphModel& model, std::span<const LabelledWindow> win
   auto count = [threshold](std::span<const float> scores, std::span<const float> labels, Confusion& c) {
     for (std::size_t i = 0; i < scores.size(); ++i) {
       if (std::isnan(labels[i])) continue;
-      const bool flagged = scores[i] >= threshold, positive = labels[i] >= 0.5f;
-      if (flagged && positive) ++c.tp;
-      if (flagged && !positive) ++c.fp;
-      if (!flagged && positive) ++c.fn;
-      if (!flagged && !positive) ++c.tn;
+      c.add(scores[i] >= threshold, labels[i] >= 0.5f);
     }
   };
   for (const auto& w : windows) {
@@ -180,14 +176,7 @@ Calibration calibrate(GraphSage& model, std::span<const LabelledWindow> windows)
     for (std::size_t i = 0; i < scores.size(); ++i) {
       if (std::isnan(labels[i])) continue;
       const bool positive = labels[i] >= 0.5f;
-      for (int k = 0; k < kSteps; ++k) {
-        const bool flagged = scores[i] >= threshold(k);
-        auto& x = c[static_cast<std::size_t>(k)];
-        if (flagged && positive) ++x.tp;
-        if (flagged && !positive) ++x.fp;
-        if (!flagged && positive) ++x.fn;
-        if (!flagged && !positive) ++x.tn;
-      }
+      for (int k = 0; k < kSteps; ++k) c[static_cast<std::size_t>(k)].add(scores[i] >= threshold(k), positive);
     }
   };
   Scores s;

@@ -58,6 +58,7 @@ Result<TrainReport> train_more(GraphSage& model, std::span<const LabelledWindow>
 
 struct Confusion {
   std::uint64_t tp = 0, fp = 0, tn = 0, fn = 0;
+  void add(bool flagged, bool positive) { ++(flagged ? (positive ? tp : fp) : (positive ? fn : tn)); }
   double precision() const { return tp + fp == 0 ? 0.0 : static_cast<double>(tp) / static_cast<double>(tp + fp); }
   double recall() const { return tp + fn == 0 ? 0.0 : static_cast<double>(tp) / static_cast<double>(tp + fn); }
   double f1() const {
