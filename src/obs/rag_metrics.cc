@@ -16,10 +16,11 @@ void advance(prometheus::Counter& c, std::uint64_t& last, std::uint64_t now) {
 }  // namespace
 
 RagMetrics::RagMetrics(MetricsRegistry& r, const std::vector<std::string>& modes)
-    : retrievals_(r.histogram("meshloop_rag_retrieval_duration_seconds",
-                              "Knowledge-base retrievals (embedding, semantic-cache lookup and, on a miss, the search), "
-                              "by search mode (hybrid, vector, keyword) and cache (hit, miss).",
-                              kRetrievalBuckets, {"mode", "cache"})),
+    : retrievals_(
+          r.histogram("meshloop_rag_retrieval_duration_seconds",
+                      "Knowledge-base retrievals (embedding, semantic-cache lookup and, on a miss, the search), "
+                      "by search mode (hybrid, vector, keyword) and cache (hit, miss).",
+                      kRetrievalBuckets, {"mode", "cache"})),
       hits_(r.counter("meshloop_rag_cache_hits_total", "Retrievals the semantic cache answered.").get()),
       misses_(r.counter("meshloop_rag_cache_misses_total", "Retrievals the semantic cache could not answer.").get()),
       evictions_(r.counter("meshloop_rag_cache_evictions_total",

@@ -67,15 +67,14 @@ TEST(ServedKnowledgeBaseMetrics, QueriesShowUpAsRetrievalsCacheCountsAndCorpus) 
     });
   }
   for (auto& t : clients) t.join();
-  auto last = c.Post("/api/v1/kb/query", R"({"query":"which node silently drops forwarded packets?"})",
-                     "application/json");
+  auto last =
+      c.Post("/api/v1/kb/query", R"({"query":"which node silently drops forwarded packets?"})", "application/json");
   ASSERT_TRUE(last);
   EXPECT_NE(last->body.find("\"cache_hit\":true"), std::string::npos) << last->body;
 
   text = obs::serialize_text({&registry});
   const auto count = [&](const char* mode, const char* cache) {
-    return exposition_value(text, "meshloop_rag_retrieval_duration_seconds_count",
-                            {{"mode", mode}, {"cache", cache}})
+    return exposition_value(text, "meshloop_rag_retrieval_duration_seconds_count", {{"mode", mode}, {"cache", cache}})
         .value_or(-1);
   };
   const double hybrid_hit = count("hybrid", "hit"), hybrid_miss = count("hybrid", "miss");
@@ -92,15 +91,14 @@ TEST(ServedKnowledgeBaseMetrics, QueriesShowUpAsRetrievalsCacheCountsAndCorpus) 
   EXPECT_EQ(hits, hybrid_hit + count("keyword", "hit"));
   EXPECT_GE(exposition_value(text, "meshloop_rag_cache_entries").value_or(0), 2);
   EXPECT_EQ(exposition_value(text, "meshloop_rag_cache_evictions_total"), 0);
-  EXPECT_GT(exposition_value(text, "meshloop_rag_retrieval_duration_seconds_sum", {{"mode", "hybrid"}}).value_or(0),
-            0);
+  EXPECT_GT(exposition_value(text, "meshloop_rag_retrieval_duration_seconds_sum", {{"mode", "hybrid"}}).value_or(0), 0);
 
   // An add changes the knowledge base: the next lookup drops the cached entries (invalidations).
   added = c.Post("/api/v1/kb/documents", R"({"documents":[{"id":"c","text":"a crashed node stops sending hellos"}]})",
                  "application/json");
   ASSERT_TRUE(added && added->status == 200);
-  ASSERT_TRUE(c.Post("/api/v1/kb/query", R"({"query":"which node silently drops forwarded packets?"})",
-                     "application/json"));
+  ASSERT_TRUE(
+      c.Post("/api/v1/kb/query", R"({"query":"which node silently drops forwarded packets?"})", "application/json"));
   text = obs::serialize_text({&registry});
   EXPECT_EQ(exposition_value(text, "meshloop_rag_documents"), 3);
   EXPECT_GE(exposition_value(text, "meshloop_rag_cache_invalidations_total").value_or(0), 2);
