@@ -19,6 +19,7 @@
 #include "core/version.h"
 #include "mapek/node_mapek.h"
 #include "obs/mapek_metrics.h"
+#include "obs/rag_metrics.h"
 #include "obs/trace_metrics.h"
 #include "rag/served_kb.h"
 #include "trace/mesh_tracer.h"
@@ -252,7 +253,8 @@ int run_node(const Config& config) {
     spdlog::error("{}", driver.status().message());
     return driver.status().code() == StatusCode::kInvalidArgument ? 2 : 1;
   }
-  // Declared before the server so that it outlives the server's use of its routes.
+  // Declared before the server so that they outlive the server's use of its routes.
+  std::unique_ptr<obs::RagMetrics> rag_metrics;
   std::unique_ptr<rag::ServedKnowledgeBase> kb;
   std::unique_ptr<api::Server> server;
   if (http_enabled) {
@@ -262,6 +264,11 @@ int run_node(const Config& config) {
     api::add_mapek_routes(*server, **driver, *node_mapek);
     metrics->attach(*server);
     if (kb_settings.enabled) {
+      rag_metrics = std::make_unique<obs::RagMetrics>(
+          metrics->registry(), std::vector<std::string>{rag::search_mode_name(rag::SearchMode::kHybrid),
+                                                        rag::search_mode_name(rag::SearchMode::kVector),
+                                                        rag::search_mode_name(rag::SearchMode::kKeyword)});
+      kb_settings.options.metrics = rag_metrics.get();
       kb = std::make_unique<rag::ServedKnowledgeBase>(kb_settings.options);
       kb->register_routes(*server);
     }

@@ -286,6 +286,10 @@ void SimServe::observe_loops() {
                      {"incident", d.incident}});
   }
   for (std::size_t i = 0; i < mapek_.size(); ++i) mapek_[i]->set_pending(pending[i]);
+  const auto anomaly = loops_->anomaly_scores();
+  for (std::size_t i = 0; i < mapek_.size() && i < anomaly.size(); ++i) {
+    if (anomaly[i]) mapek_[i]->anomaly_scores(anomaly[i]->node, anomaly[i]->link);
+  }
   incidents_json_ = std::move(shown);
 
   // The detectors' scores against the truth, each newly detected fault's time to detect, and the remediations.

@@ -130,6 +130,17 @@ void Loop::analyse(const ml::Graph& g, TimePoint now, std::vector<Finding>& find
     ++stats_.detector_errors;
     return;
   }
+  {
+    AnomalyScores a;
+    a.node = verdicts_.node_score[s];
+    for (const auto& [nb, e] : v.out_entry) {
+      a.link = std::max(a.link, static_cast<double>(verdicts_.edge_score[static_cast<std::size_t>(e)]));
+      if (const std::int32_t r = v.in(nb); r >= 0) {
+        a.link = std::max(a.link, static_cast<double>(verdicts_.edge_score[static_cast<std::size_t>(r)]));
+      }
+    }
+    anomaly_ = a;
+  }
   bool second_ok = false;
   if (second_) second_ok = second_->observe(g, now, second_verdicts_).ok();
   auto opinion = [&](bool node, std::size_t i) -> std::string {

@@ -170,6 +170,14 @@ class Loop {
   const std::deque<Decision>& decisions() const { return decisions_; }
   const LoopStats& stats() const { return stats_; }
 
+  // The primary detector's highest score, in [0, 1], over this node itself (`node`) and over its links, either
+  // direction (`link`; 0 without links), in the last window it analysed; nullopt before the first one.
+  struct AnomalyScores {
+    double node = 0;
+    double link = 0;
+  };
+  const std::optional<AnomalyScores>& anomaly_scores() const { return anomaly_; }
+
   struct Active {
     std::uint64_t incident = 0;
     Element element;
@@ -229,6 +237,7 @@ class Loop {
   bool explored_once_ = false;
   std::deque<Decision> decisions_;
   LoopStats stats_;
+  std::optional<AnomalyScores> anomaly_;
 };
 
 }  // namespace meshloop::mapek

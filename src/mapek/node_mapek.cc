@@ -99,6 +99,7 @@ void NodeMapek::report(std::uint64_t decisions_before, const LoopStats& before) 
     metrics_->rate_limited("mesh", static_cast<double>(s.rate_limited_mesh - before.rate_limited_mesh));
     metrics_->set_pending(loop_->active().size());
     metrics_->overrides_active(static_cast<double>(loop_->overrides().size()));
+    if (const auto& a = loop_->anomaly_scores()) metrics_->anomaly_scores(a->node, a->link);
   }
 }
 

@@ -201,6 +201,14 @@ std::vector<std::string> SimMapek::detector_names() const {
   return out;
 }
 
+std::vector<std::optional<Loop::AnomalyScores>> SimMapek::anomaly_scores() const {
+  std::vector<std::optional<Loop::AnomalyScores>> out(loops_.size());
+  for (std::size_t i = 0; i < loops_.size(); ++i) {
+    if (loops_[i]) out[i] = loops_[i]->loop->anomaly_scores();
+  }
+  return out;
+}
+
 LoopStats SimMapek::totals() const {
   LoopStats t = retired_;
   for (const auto& slot : loops_) {

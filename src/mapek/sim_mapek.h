@@ -71,6 +71,9 @@ class SimMapek {
   // Every decision of every loop, in time order (bounded per loop by LoopConfig::max_decisions).
   std::vector<std::pair<NodeId, Decision>> decisions() const;
   LoopStats totals() const;
+  // Each live loop's anomaly scores from its last analysed window, by node id - 1 (nullopt: crashed, or no window
+  // analysed yet).
+  std::vector<std::optional<Loop::AnomalyScores>> anomaly_scores() const;
   std::uint64_t false_remediations() const { return false_remediations_; }
   std::uint64_t true_remediations() const { return true_remediations_; }
 

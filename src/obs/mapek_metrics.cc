@@ -23,6 +23,12 @@ MapekMetrics::MapekMetrics(MetricsRegistry& r, const std::vector<std::string>& d
                        {"result"})),
       mode_(r.gauge("meshloop_mapek_mode",
                     "1 for the MAPE-K loop's current mode (observe, act, paused), 0 for the others.", {"mode"})),
+      anomaly_(r.gauge("meshloop_mapek_anomaly_score",
+                       "The MAPE-K detector's highest anomaly score (0 to 1) in the last analysed window, over the "
+                       "node itself (element=node) or over its links in either direction (element=link).",
+                       {"element"})),
+      anomaly_node_(anomaly_.with({"node"})),
+      anomaly_link_(anomaly_.with({"link"})),
       pending_(r.gauge("meshloop_mapek_actions_pending",
                        "Applied MAPE-K actions not yet verified, rolled back or released (pins included).")
                    .get()),

@@ -10,6 +10,9 @@
 //   meshloop_mapek_mode{mode}                         1 for the current mode (observe, act, paused), 0 for the others
 //   meshloop_mapek_overrides_active                   operator overrides in force
 //   meshloop_mapek_knowledge_saves_total{result}      knowledge-file writes (ok, error)
+//   meshloop_mapek_anomaly_score{element}             the detector's highest score in [0, 1] over the node itself
+//                                                     (element="node") and over its links (element="link") in the
+//                                                     last window the loop analysed
 //
 // obs knows nothing of the loop: the caller passes the names (mapek's fixed vocabularies), so every label is
 // bounded, and reports each decision once when taken and once when its outcome becomes final. Every
@@ -42,10 +45,16 @@ class MapekMetrics {
   void mode(const std::string& current);
   void overrides_active(double n) { overrides_.Set(n); }
   void knowledge_saved(bool ok) { saves_.with({ok ? "ok" : "error"}).Increment(); }
+  void anomaly_scores(double node, double link) {
+    anomaly_node_.Set(node);
+    anomaly_link_.Set(link);
+  }
 
  private:
   CounterFamily decisions_, outcomes_, rate_limited_, saves_;
-  GaugeFamily mode_;
+  GaugeFamily mode_, anomaly_;
+  prometheus::Gauge& anomaly_node_;
+  prometheus::Gauge& anomaly_link_;
   prometheus::Gauge& pending_;
   prometheus::Counter& windows_;
   prometheus::Gauge& overrides_;

@@ -8,6 +8,7 @@
 #include "obs/mapek_metrics.h"
 #include "obs/mesh_metrics.h"
 #include "obs/process_metrics.h"
+#include "obs/rag_metrics.h"
 #include "obs/trace_metrics.h"
 
 namespace meshloop::obs {
@@ -43,6 +44,7 @@ void declare_obs_metrics(MetricsRegistry& registry) {
   HttpMetrics http(registry);
   TraceMetrics trace(registry);
   MapekMetrics mapek(registry, {}, {}, {});
+  RagMetrics rag(registry, {});
 }
 
 std::string reference_table(std::vector<MetricInfo> metrics) {

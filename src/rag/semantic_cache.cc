@@ -199,6 +199,14 @@ CachedRetriever::CachedRetriever(const KnowledgeBase& kb, SemanticCache* cache, 
     : kb_(kb), cache_(cache), clock_(clock ? std::move(clock) : Clock(steady_now)) {}
 
 Result<CachedRetriever::Retrieval> CachedRetriever::retrieve(const Query& q) const {
+  if (!observer_) return retrieve_once(q);
+  const TimePoint start = clock_();
+  auto r = retrieve_once(q);
+  if (r.ok()) observer_(q, *r, clock_() - start);
+  return r;
+}
+
+Result<CachedRetriever::Retrieval> CachedRetriever::retrieve_once(const Query& q) const {
   Retrieval out;
   if (!cache_) {
     auto r = kb_.query(q);

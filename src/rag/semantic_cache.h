@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <list>
 #include <memory>
 #include <mutex>
@@ -121,10 +122,18 @@ class CachedRetriever {
   };
   Result<Retrieval> retrieve(const Query& q) const;
 
+  // Called after every retrieval that answered, with the time it took on `clock` (metrics). REQUIRES: set before
+  // the retriever is used concurrently; the observer is then called concurrently and must be thread-safe.
+  using Observer = std::function<void(const Query&, const Retrieval&, Duration took)>;
+  void set_observer(Observer observer) { observer_ = std::move(observer); }
+
  private:
+  Result<Retrieval> retrieve_once(const Query& q) const;
+
   const KnowledgeBase& kb_;
   SemanticCache* cache_;
   Clock clock_;
+  Observer observer_;
 };
 
 // A monotonic clock as a TimePoint, for the shells (CLI, HTTP, bench). The core never calls it.

@@ -58,8 +58,23 @@ Status ServedKnowledgeBase::open() {
   }
   r->cache = std::make_unique<SemanticCache>(SemanticCacheOptions{});
   r->retriever = std::make_unique<CachedRetriever>(*r->kb, r->cache.get(), steady_now);
+  if (obs::RagMetrics* m = options_.metrics) {
+    const SemanticCache* cache = r->cache.get();
+    r->retriever->set_observer([m, cache](const Query& q, const CachedRetriever::Retrieval& got, Duration took) {
+      m->retrieved(search_mode_name(q.mode), got.cache_hit, to_seconds(took));
+      const SemanticCacheStats c = cache->stats();
+      m->cache(obs::RagCacheCounts{c.hits, c.misses, c.evictions, c.expirations, c.invalidations, c.entries});
+    });
+    report_corpus(*r->kb);
+  }
   ready_ = std::move(r);
   return Status::Ok();
+}
+
+void ServedKnowledgeBase::report_corpus(const KnowledgeBase& kb) const {
+  if (options_.metrics == nullptr) return;
+  const auto s = kb.stats();
+  options_.metrics->corpus(s.documents, s.chunks);
 }
 
 const ServedKnowledgeBase::Ready* ServedKnowledgeBase::ready(api::Response* unavailable) const {
@@ -79,6 +94,7 @@ void ServedKnowledgeBase::register_routes(api::Server& server) {
         const Ready* r = ready(&res);
         if (r == nullptr) return res;
         HttpReply reply = handle_add_documents(*r->kb, req.body);
+        report_corpus(*r->kb);
         if (reply.status == 200 && !options_.path.empty()) {
           std::lock_guard lock(save_mu_);
           if (Status s = r->kb->save(options_.path); !s.ok()) {

@@ -21,6 +21,7 @@
 
 #include "api/server.h"
 #include "core/result.h"
+#include "obs/rag_metrics.h"
 #include "rag/knowledge_base.h"
 #include "rag/semantic_cache.h"
 
@@ -30,6 +31,8 @@ struct ServedKnowledgeBaseOptions {
   std::string path;          // the store's file; "" keeps it in memory
   bool runbooks = true;      // a new store starts with the runbooks
   std::string runbook_dir;   // "" -> default_runbook_dir()
+  // Where retrievals, the cache and the corpus are reported (may be null); must outlive the ServedKnowledgeBase.
+  obs::RagMetrics* metrics = nullptr;
 };
 
 class ServedKnowledgeBase {
@@ -54,6 +57,7 @@ class ServedKnowledgeBase {
     std::unique_ptr<CachedRetriever> retriever;
   };
   Status open();
+  void report_corpus(const KnowledgeBase& kb) const;
   // The ready store, or a 503 response.
   const Ready* ready(api::Response* unavailable) const;
 

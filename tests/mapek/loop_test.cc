@@ -251,6 +251,27 @@ TEST(Planner, ExplorationIsBoundedByItsGap) {
   EXPECT_EQ(l->stats().explored, 1u);
 }
 
+TEST(AnomalyScores, AreTheDetectorsHighestOverTheNodeAndItsOwnLinksInTheLastWindow) {
+  World w;
+  auto l = w.loop(no_exploration());
+  EXPECT_FALSE(l->anomaly_scores().has_value());  // no window analysed yet
+  w.flagged_links = {{3, 5}};                      // not one of our links: it does not count
+  w.tick(*l);
+  ASSERT_TRUE(l->anomaly_scores().has_value());
+  EXPECT_FLOAT_EQ(static_cast<float>(l->anomaly_scores()->node), 0.1f);
+  EXPECT_FLOAT_EQ(static_cast<float>(l->anomaly_scores()->link), 0.1f);
+  w.flagged_links = {{4, 1}};  // either direction of our link to 4
+  w.flagged_nodes = {1};
+  w.tick(*l);
+  EXPECT_FLOAT_EQ(static_cast<float>(l->anomaly_scores()->node), 0.9f);
+  EXPECT_FLOAT_EQ(static_cast<float>(l->anomaly_scores()->link), 0.9f);
+  w.flagged_links.clear();
+  w.flagged_nodes.clear();
+  w.tick(*l);  // the last window only
+  EXPECT_FLOAT_EQ(static_cast<float>(l->anomaly_scores()->node), 0.1f);
+  EXPECT_FLOAT_EQ(static_cast<float>(l->anomaly_scores()->link), 0.1f);
+}
+
 TEST(Verify, KeepsAnActionWhoseEffectIsObservedAndCountsItInKnowledge) {
   World w;
   w.flagged_links = {{1, 2}};

@@ -1,7 +1,8 @@
 // Every dashboard query works against live data: a real Prometheus (1 s scrapes) scrapes a running
 // `meshloop sim --serve --realtime --mapek on` (a 3x3 grid with a loss burst, a node crash and a gray hole, so the
-// loop detects and acts), and every target expression of every panel of dashboards/*.json is evaluated through
-// Prometheus's /api/v1/query with Grafana's variables substituted ($node: the values of the dashboard's own
+// loop detects and acts) and one real `meshloop node` serving its knowledge base (asked a few questions, one of them
+// twice so the semantic cache answers it), and every target expression of every panel of dashboards/*.json is evaluated
+// through Prometheus's /api/v1/query with Grafana's variables substituted ($node: the values of the dashboard's own
 // label_values() variable, as Grafana's "All" would select them). A query that errors or returns no series fails,
 // naming the dashboard, the panel and the expression.
 #include <gtest/gtest.h>
@@ -17,6 +18,7 @@
 
 #include "common/prometheus_process.h"
 #include "common/wait_for.h"
+#include "transport/local_mesh.h"
 #include "transport/process.h"
 
 namespace meshloop::web {
@@ -90,10 +92,33 @@ TEST(DashboardQueries, EveryPanelQueryReturnsSeriesFromALiveMesh) {
     }
   } cleanup{*sim, log};
 
+  // One real node with its knowledge base in memory (a new store: the runbooks), for the Knowledge base dashboard.
+  // Its id is outside the simulated mesh's 1..9.
+  const std::string node_dir = transport::make_temp_dir("meshloop-dash-node").value();
+  transport::LocalMesh::Options mesh_options;
+  mesh_options.binary = bin;
+  mesh_options.work_dir = node_dir;
+  mesh_options.extra_args = {"--kb", "memory"};
+  transport::LocalMesh node_mesh(mesh_options);
+  constexpr mesh::NodeId kKbNode = 100;
+  ASSERT_TRUE(node_mesh.add_node(kKbNode).ok());
+  ASSERT_TRUE(node_mesh.start_all().ok());
+  struct NodeCleanup {
+    transport::LocalMesh& mesh;
+    std::string dir;
+    ~NodeCleanup() {
+      mesh.stop_all();
+      std::error_code ec;
+      std::filesystem::remove_all(dir, ec);
+    }
+  } node_cleanup{node_mesh, node_dir};
+  const int node_port = node_mesh.node(kKbNode).http_port;
+
   const std::string config =
       "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\n"
       "scrape_configs:\n  - job_name: meshloop-sim\n    static_configs:\n      - targets: ['127.0.0.1:" +
-      std::to_string(sim_port) + "']\n";
+      std::to_string(sim_port) + "']\n  - job_name: meshloop-node\n    static_configs:\n      - targets: ['127.0.0.1:" +
+      std::to_string(node_port) + "']\n";
   testing::PrometheusProcess prometheus;
   const int prom_port = transport::free_tcp_port().value();
   ASSERT_TRUE(prometheus.start(config, prom_port));
@@ -104,6 +129,29 @@ TEST(DashboardQueries, EveryPanelQueryReturnsSeriesFromALiveMesh) {
       << "no data: " << prometheus.log();
   EXPECT_EQ(prometheus.scalar("sum(meshloop_sim_faults_injected_total)"), 3);
   EXPECT_GT(prometheus.scalar("sum(meshloop_mapek_decisions_total)"), 0) << "the loop never decided anything";
+
+  // The node's knowledge base: ready (it loads in the background), then asked a few questions in two modes, one of
+  // them twice (the second answer comes from the semantic cache), and scraped after that.
+  httplib::Client kb("127.0.0.1", node_port);
+  kb.set_read_timeout(10, 0);
+  ASSERT_TRUE(wait_for(
+      [&] {
+        auto r = kb.Get("/api/v1/kb/stats");
+        return r && r->status == 200;
+      },
+      std::chrono::seconds(30)))
+      << "the node's knowledge base never became ready";
+  for (const char* q : {R"({"query":"a node silently drops forwarded packets"})",
+                        R"({"query":"link flapping between two neighbours","mode":"keyword"})",
+                        R"({"query":"high packet loss on a link","mode":"vector"})",
+                        R"({"query":"a node silently drops forwarded packets"})"}) {
+    auto r = kb.Post("/api/v1/kb/query", q, "application/json");
+    ASSERT_TRUE(r && r->status == 200) << q << ": " << (r ? r->body : "no response");
+  }
+  ASSERT_TRUE(wait_for([&] { return prometheus.scalar("sum(meshloop_rag_cache_hits_total)", 0) >= 1; },
+                       std::chrono::seconds(10)))
+      << "the node's cache hit never reached Prometheus: " << prometheus.log();
+  EXPECT_EQ(prometheus.scalar("sum(meshloop_rag_retrieval_duration_seconds_count)"), 4);
 
   int files = 0, queries = 0;
   std::vector<std::string> failures;
@@ -151,8 +199,8 @@ TEST(DashboardQueries, EveryPanelQueryReturnsSeriesFromALiveMesh) {
       }
     }
   }
-  EXPECT_GE(files, 4);
-  EXPECT_GE(queries, 40);
+  EXPECT_GE(files, 5);
+  EXPECT_GE(queries, 55);
   for (const auto& f : failures) ADD_FAILURE() << f;
   const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   std::cout << files << " dashboards, " << queries << " queries, " << failures.size() << " failing, " << took << " s\n";

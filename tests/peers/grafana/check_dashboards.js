@@ -171,7 +171,8 @@ const PROM_QUERY = ['expr', 'legendFormat', 'range', 'instant', 'format', 'inter
                     'editorMode'];
 const PROMQL_WORDS = new Set(['sum', 'by', 'rate', 'increase', 'histogram_quantile', 'count', 'or', 'and', 'vector',
   'clamp_min', 'time', 'le', 'node', 'direction', 'state', 'reason', 'peer', 'diagnosis', 'action', 'outcome',
-  'verdict', 'kind', 'route', 'code', 'encoding', 'job', 'detector', 'up', 'without', 'on', 'max', 'min', 'avg']);
+  'verdict', 'kind', 'route', 'code', 'encoding', 'job', 'detector', 'up', 'without', 'on', 'max', 'min', 'avg',
+  'cache', 'mode', 'element']);
 
 function metricNames(expr) {
   const noStrings = expr.replace(/"[^"]*"/g, '""').replace(/\[[^\]]*\]/g, '').replace(/\{[^}]*\}/g, '{}');
