@@ -4,7 +4,6 @@
 // (and are counted) while the node keeps serving; write routes need the token when one is configured; a node
 // refuses to serve its API on a non-loopback address without one.
 #include <gtest/gtest.h>
-#include <httplib.h>
 
 #include <chrono>
 #include <filesystem>
@@ -13,6 +12,7 @@
 #include <sstream>
 
 #include "common/exposition_text.h"
+#include "common/http_send.h"
 #include "common/wait_for.h"
 #include "transport/local_mesh.h"
 #include "transport/process.h"
@@ -62,17 +62,8 @@ class NodeApiTest : public ::testing::Test {
   }
   Reply send(const std::string& method, const std::string& path, const std::string& body = "",
              const std::string& auth = "", mesh::NodeId node = 1) {
-    httplib::Client c("127.0.0.1", mesh_->node(node).http_port);
-    c.set_read_timeout(10, 0);
-    httplib::Request req;
-    req.method = method;
-    req.path = path;
-    req.body = body;
-    if (!body.empty()) req.set_header("Content-Type", "application/json");
-    if (!auth.empty()) req.set_header("Authorization", auth);
-    auto r = c.send(req);
-    if (!r) return {};
-    return Reply{r->status, r->body, r->get_header_value("Allow")};
+    const auto r = testing::http_send(mesh_->node(node).http_port, method, path, body, auth);
+    return Reply{r.status, r.body, r.allow};
   }
   Reply get(const std::string& path, mesh::NodeId node = 1) { return send("GET", path, "", "", node); }
   bool healthy(mesh::NodeId node = 1) { return get("/healthz", node).status == 200; }

@@ -3,18 +3,18 @@
 // across a restart when given a file, and answers malformed, oversized and wrong-method requests with a JSON error
 // while it keeps serving.
 #include <gtest/gtest.h>
-#include <httplib.h>
-#include <nlohmann/json.hpp>
 #include <signal.h>
 
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <thread>
 
-#include "common/wait_for.h"
 #include "api/client.h"
+#include "common/http_send.h"
+#include "common/wait_for.h"
 #include "transport/local_mesh.h"
 
 namespace meshloop::transport {
@@ -45,20 +45,14 @@ class NodeKbTest : public ::testing::Test {
   }
   // Sends a request with any method and body; the reply (status 0 when there was none).
   std::pair<int, std::string> send(const std::string& method, const std::string& path, const std::string& body = "") {
-    httplib::Client c("127.0.0.1", mesh_->node(1).http_port);
-    c.set_read_timeout(10, 0);
-    httplib::Request req;
-    req.method = method;
-    req.path = path;
-    req.body = body;
-    if (!body.empty()) req.set_header("Content-Type", "application/json");
-    auto r = c.send(req);
-    return r ? std::pair{r->status, r->body} : std::pair{0, std::string()};
+    const auto r = testing::http_send(mesh_->node(1).http_port, method, path, body);
+    return {r.status, r.body};
   }
   bool kb_ready() { return send("GET", "/api/v1/kb/stats").first == 200; }
   static std::string error_code(const std::string& body) {
     auto j = json::parse(body, nullptr, false);
-    if (j.is_discarded() || !j.contains("error") || !j["error"].contains("code")) return "(not a JSON error: " + body + ")";
+    if (j.is_discarded() || !j.contains("error") || !j["error"].contains("code"))
+      return "(not a JSON error: " + body + ")";
     EXPECT_FALSE(j["error"]["message"].get<std::string>().empty()) << body;
     return j["error"]["code"].get<std::string>();
   }
@@ -124,7 +118,8 @@ TEST_F(NodeKbTest, BadRequestsGetJsonErrorsAndTheNodeKeepsServing) {
   EXPECT_EQ(r.first, 413);
   EXPECT_EQ(error_code(r.second), "payload_too_large");
   std::string many = R"({"documents":[)";
-  for (int i = 0; i < 1001; ++i) many += std::string(i ? "," : "") + R"({"id":"d)" + std::to_string(i) + R"(","text":"t"})";
+  for (int i = 0; i < 1001; ++i)
+    many += std::string(i ? "," : "") + R"({"id":"d)" + std::to_string(i) + R"(","text":"t"})";
   many += "]}";
   r = send("POST", "/api/v1/kb/documents", many);
   EXPECT_EQ(r.first, 413) << r.second.substr(0, 200);
