@@ -1,6 +1,10 @@
 #include "cli/demo_prometheus.h"
 
+#include <arpa/inet.h>
 #include <fmt/core.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -20,9 +24,17 @@ std::string tail_of(const std::string& path, std::size_t max_bytes = 600) {
   return text.size() > max_bytes ? text.substr(text.size() - max_bytes) : text;
 }
 
+// True when 127.0.0.1:port can be bound now (what Prometheus will try), whatever else might listen there.
 bool port_free(int port) {
-  auto r = api::http_get("127.0.0.1", port, "/", std::chrono::milliseconds(200));
-  return !r.ok();  // nothing answers: free (or at least not serving HTTP)
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return false;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<std::uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const bool ok = ::bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0;
+  ::close(fd);
+  return ok;
 }
 
 }  // namespace
