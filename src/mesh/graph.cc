@@ -176,47 +176,66 @@ Graph Graph::build(std::span<const NodeId> nodes, std::span<const Edge> edges, L
     }
     g.offsets_[i + 1] = static_cast<std::uint32_t>(g.targets_.size());
   }
+  g.counts_.resize(n);
+  for (std::size_t i = 0; i < n; ++i) g.counts_[i] = g.offsets_[i + 1] - g.offsets_[i];
+  g.edge_count_ = g.targets_.size();
   if (links == Links::kTwoWayOnly) g.keep_two_way();
+  g.relayout();
   return g;
 }
 
-void Graph::set_out_edges(Index u, std::span<const Index> targets, std::span<const Cost> costs) {
-  const auto first = static_cast<std::ptrdiff_t>(offsets_[u]);
-  const auto last = static_cast<std::ptrdiff_t>(offsets_[u + 1]);
-  const auto old_count = last - first;
-  const auto new_count = static_cast<std::ptrdiff_t>(targets.size());
-  if (new_count != old_count) {
-    targets_.erase(targets_.begin() + first, targets_.begin() + last);
-    costs_.erase(costs_.begin() + first, costs_.begin() + last);
-    targets_.insert(targets_.begin() + first, targets.begin(), targets.end());
-    costs_.insert(costs_.begin() + first, costs.begin(), costs.end());
-    for (std::size_t i = u + 1; i < offsets_.size(); ++i) {
-      offsets_[i] = static_cast<std::uint32_t>(static_cast<std::ptrdiff_t>(offsets_[i]) + new_count - old_count);
-    }
-  } else {
-    std::copy(targets.begin(), targets.end(), targets_.begin() + first);
-    std::copy(costs.begin(), costs.end(), costs_.begin() + first);
+void Graph::relayout(Index grow, std::uint32_t min_capacity) {
+  std::vector<std::uint32_t> offsets(offsets_.size(), 0);
+  for (Index i = 0; i < size(); ++i) {
+    const std::uint32_t room = std::max(counts_[i] + kRowSlack, i == grow ? min_capacity : 0);
+    offsets[i + 1] = offsets[i] + room;
   }
+  std::vector<Index> targets(offsets.back(), kNoIndex);
+  std::vector<Cost> costs(offsets.back(), kInfiniteCost);
+  for (Index i = 0; i < size(); ++i) {
+    std::copy_n(targets_.begin() + offsets_[i], counts_[i], targets.begin() + offsets[i]);
+    std::copy_n(costs_.begin() + offsets_[i], counts_[i], costs.begin() + offsets[i]);
+  }
+  offsets_ = std::move(offsets);
+  targets_ = std::move(targets);
+  costs_ = std::move(costs);
+}
+
+void Graph::set_out_edges(Index u, std::span<const Index> targets, std::span<const Cost> costs) {
+  const auto count = static_cast<std::uint32_t>(targets.size());
+  if (count > capacity(u)) relayout(u, count + kRowSlack);
+  std::copy(targets.begin(), targets.end(), targets_.begin() + offsets_[u]);
+  std::copy(costs.begin(), costs.end(), costs_.begin() + offsets_[u]);
+  edge_count_ = edge_count_ - counts_[u] + count;
+  counts_[u] = count;
 }
 
 void Graph::set_edge(Index u, Index v, Cost cost) {
   const auto t = targets(u);
-  const auto it = std::lower_bound(t.begin(), t.end(), v);
-  const auto at = static_cast<std::ptrdiff_t>(offsets_[u] + static_cast<std::uint32_t>(it - t.begin()));
-  const bool present = it != t.end() && *it == v;
+  const auto at = static_cast<std::uint32_t>(std::lower_bound(t.begin(), t.end(), v) - t.begin());
+  const bool present = at < t.size() && t[at] == v;
   if (present && cost != kInfiniteCost) {
-    costs_[static_cast<std::size_t>(at)] = cost;
+    costs_[offsets_[u] + at] = cost;
     return;
   }
   if (!present && cost == kInfiniteCost) return;
+  if (!present && counts_[u] == capacity(u)) relayout(u, counts_[u] + 1 + kRowSlack);
+  const auto row_targets = targets_.begin() + offsets_[u];
+  const auto row_costs = costs_.begin() + offsets_[u];
+  const std::uint32_t n = counts_[u];
   if (present) {
-    targets_.erase(targets_.begin() + at);
-    costs_.erase(costs_.begin() + at);
+    std::copy(row_targets + at + 1, row_targets + n, row_targets + at);
+    std::copy(row_costs + at + 1, row_costs + n, row_costs + at);
+    --counts_[u];
+    --edge_count_;
   } else {
-    targets_.insert(targets_.begin() + at, v);
-    costs_.insert(costs_.begin() + at, cost);
+    std::copy_backward(row_targets + at, row_targets + n, row_targets + n + 1);
+    std::copy_backward(row_costs + at, row_costs + n, row_costs + n + 1);
+    row_targets[at] = v;
+    row_costs[at] = cost;
+    ++counts_[u];
+    ++edge_count_;
   }
-  for (std::size_t i = u + 1; i < offsets_.size(); ++i) offsets_[i] = present ? offsets_[i] - 1 : offsets_[i] + 1;
 }
 
 void Graph::keep_two_way() {
@@ -226,16 +245,18 @@ void Graph::keep_two_way() {
   targets.reserve(targets_.size());
   costs.reserve(costs_.size());
   for (Index i = 0; i < size(); ++i) {
-    for (std::uint32_t k = offsets_[i]; k < offsets_[i + 1]; ++k) {
+    for (std::uint32_t k = offsets_[i]; k < offsets_[i] + counts_[i]; ++k) {
       if (edge_cost(targets_[k], i) == kInfiniteCost) continue;  // the other end does not advertise it
       targets.push_back(targets_[k]);
       costs.push_back(costs_[k]);
     }
     offsets[i + 1] = static_cast<std::uint32_t>(targets.size());
   }
+  for (Index i = 0; i < size(); ++i) counts_[i] = offsets[i + 1] - offsets[i];
   offsets_ = std::move(offsets);
   targets_ = std::move(targets);
   costs_ = std::move(costs);
+  edge_count_ = targets_.size();
 }
 
 Index Graph::index_of(NodeId id) const {
@@ -244,13 +265,9 @@ Index Graph::index_of(NodeId id) const {
   return static_cast<Index>(it - ids_.begin());
 }
 
-std::span<const Index> Graph::targets(Index i) const {
-  return {targets_.data() + offsets_[i], targets_.data() + offsets_[i + 1]};
-}
+std::span<const Index> Graph::targets(Index i) const { return {targets_.data() + offsets_[i], counts_[i]}; }
 
-std::span<const Cost> Graph::costs(Index i) const {
-  return {costs_.data() + offsets_[i], costs_.data() + offsets_[i + 1]};
-}
+std::span<const Cost> Graph::costs(Index i) const { return {costs_.data() + offsets_[i], counts_[i]}; }
 
 Cost Graph::edge_cost(Index from, Index to) const {
   if (from >= size() || to >= size()) return kInfiniteCost;

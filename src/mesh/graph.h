@@ -1,8 +1,8 @@
 // Route computation on a compact graph: shortest paths, backups, disjoint pairs.
 //
-// The graph is built once per SPF run from the link-state database: node ids are mapped to dense indices and
-// adjacency is stored as CSR arrays (offsets + targets + costs), so Dijkstra touches contiguous memory and allocates
-// only its result. Costs are directed (u -> v may differ from v -> u); a link appears only if both ends advertise it
+// The graph is built from the link-state database and then patched in place: node ids are mapped to dense indices
+// and adjacency is stored as CSR arrays (offsets + counts + targets + costs, each row with a little spare room), so
+// Dijkstra touches contiguous memory and allocates only its result. Costs are directed (u -> v may differ from v -> u); a link appears only if both ends advertise it
 // (the caller does that check while building). All functions are pure and deterministic: ties break on the lower
 // node index, so every node computes the same paths from the same database.
 // Thread-safety: a Graph no one edits may be shared; results are plain values.
@@ -47,23 +47,30 @@ class Graph {
   std::span<const Cost> costs(Index i) const;
   // kInfiniteCost when there is no edge.
   Cost edge_cost(Index from, Index to) const;
-  std::size_t edge_count() const { return targets_.size(); }
+  std::size_t edge_count() const { return edge_count_; }
 
-  // In-place edits, for a router that patches its graph between SPF runs instead of rebuilding it: each costs at
-  // worst one shift of the edge arrays and the offsets (microseconds at 1000 nodes, against a rebuild that touches
-  // every advertisement). The node set never changes this way.
+  // In-place edits, for a router that patches its graph between SPF runs instead of rebuilding it. Each row keeps
+  // spare room (kRowSlack entries), so an edit costs O(degree); a row that outgrows its room re-lays the arrays out
+  // once (O(edges)). The node set never changes this way.
   // Replaces u's out-edges. REQUIRES: targets ascending, distinct, not u, costs finite.
   void set_out_edges(Index u, std::span<const Index> targets, std::span<const Cost> costs);
   // Sets the cost of u -> v, adding the edge if needed; kInfiniteCost removes it. REQUIRES: u != v.
   void set_edge(Index u, Index v, Cost cost);
 
  private:
+  static constexpr std::uint32_t kRowSlack = 4;
+
   void keep_two_way();
+  // Re-lays the rows out with kRowSlack spare entries each, and at least `min_capacity` for row `grow`.
+  void relayout(Index grow = kNoIndex, std::uint32_t min_capacity = 0);
+  std::uint32_t capacity(Index i) const { return offsets_[i + 1] - offsets_[i]; }
 
   std::vector<NodeId> ids_;  // sorted
-  std::vector<std::uint32_t> offsets_;
+  std::vector<std::uint32_t> offsets_;  // row i owns [offsets_[i], offsets_[i + 1]); its first counts_[i] are edges
+  std::vector<std::uint32_t> counts_;
   std::vector<Index> targets_;
   std::vector<Cost> costs_;
+  std::size_t edge_count_ = 0;
 };
 
 // What to leave out of one computation (a failed neighbour, a failed link, nodes that asked not to carry transit).

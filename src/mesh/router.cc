@@ -44,15 +44,16 @@ void Router::rebuild_graph() {
 
 bool Router::patch_graph() {
   // Which advertisements changed since the graph was last brought up to date. A new or vanished origin changes the
-  // node set (indices move): rebuild. So does a burst of changes, where patching would cost more than rebuilding.
-  constexpr std::size_t kMaxPatched = 16;
+  // node set (indices move): rebuild. So does a burst of changes to a large share of the origins, where patching
+  // (a database lookup per changed link, like the rebuild does for every link) would cost more than rebuilding.
+  const std::size_t max_patched = std::max<std::size_t>(16, graph_.size() / 4);
   std::vector<std::pair<Index, const Lsa*>> changed;
   for (LsdbSlot slot = 0; slot < lsdb_.slot_count(); ++slot) {
     if (lsdb_.changed_at(slot) <= built_version_) continue;
     const Lsdb::Entry* e = lsdb_.at(slot);
     if (!e) return false;
     const Index o = graph_.index_of(e->lsa.origin);
-    if (o == kNoIndex || changed.size() == kMaxPatched) return false;
+    if (o == kNoIndex || changed.size() == max_patched) return false;
     changed.emplace_back(o, &e->lsa);
   }
   // Only edges at a changed origin can differ: its own (its advertisement) and their reverses (the two-way check).
