@@ -18,6 +18,8 @@ constexpr std::size_t kBodyBudget = kMaxPacketSize - kHeaderSize - kTagSize;
 constexpr std::size_t kAckTlvSize = 3 + 8;
 // LSA packets sent to one neighbour per flush (per flood_delay): ~5.6 kB per 10 ms, under half of a 10 Mbit/s link.
 constexpr std::size_t kFloodPacketsPerFlush = 4;
+// How long routes must stay unchanged before backups are precomputed for them (see run_spf).
+constexpr Duration kBackupSettle = milliseconds(500);
 }  // namespace
 
 struct Node::Impl {
@@ -416,7 +418,23 @@ struct Node::Impl {
       last_routes = std::move(next);
     }
 
-    // Backups for the next hops that carry traffic now; the rest are computed on first need.
+    // Backups wait until the routes settle: under churn SPF runs every hold interval and each run would throw the
+    // last run's backups away. A failure before then computes its backup on first need (the same tree, just later).
+    backups_at = now + kBackupSettle;
+
+    // Pinned traffic follows the new database, still avoiding the failed element, until the pin expires.
+    for (auto it = pins.begin(); it != pins.end();) {
+      if (now >= it->second.until || !pin_for(it->first, it->second.avoid, it->second.until)) {
+        it = pins.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+
+  // Precomputes the backups of the next hops that carry traffic now; the rest are computed on first need.
+  void precompute_backups(TimePoint now) {
+    backups_at = kTimeNever;
     std::vector<NodeId> hops;
     for (auto it = active.begin(); it != active.end();) {
       if (now - it->second > config.backup_active_window) {
@@ -429,15 +447,6 @@ struct Node::Impl {
     std::sort(hops.begin(), hops.end());
     hops.erase(std::unique(hops.begin(), hops.end()), hops.end());
     router.precompute_backups(hops);
-
-    // Pinned traffic follows the new database, still avoiding the failed element, until the pin expires.
-    for (auto it = pins.begin(); it != pins.end();) {
-      if (now >= it->second.until || !pin_for(it->first, it->second.avoid, it->second.until)) {
-        it = pins.erase(it);
-      } else {
-        ++it;
-      }
-    }
   }
 
   // --- forwarding --------------------------------------------------------------------------------------------
@@ -578,6 +587,7 @@ struct Node::Impl {
   Duration retransmit_backoff = config.retransmit_interval;
 
   TimePoint spf_at = kTimeNever;
+  TimePoint backups_at = kTimeNever;    // precompute backups then (routes quiet since the last SPF)
   TimePoint last_spf{};
   bool ran_spf = false;
   Duration spf_hold;
@@ -691,6 +701,7 @@ void Node::tick(TimePoint now) {
   if (now >= m.next_retransmit) m.retransmit(now);
   m.settle(now);
   if (now >= m.spf_at) m.run_spf(now);
+  if (now >= m.backups_at) m.precompute_backups(now);
   if (now >= m.flush_at) m.flush_floods(now);
 }
 
@@ -730,7 +741,7 @@ void Node::drain_outputs(std::vector<Output>& out) {
 TimePoint Node::next_deadline() const {
   const Impl& m = *impl_;
   return std::min({m.next_hello, m.neighbours.next_expiry(), m.neighbours.next_hold_end(), m.next_refresh,
-                   m.next_retransmit, m.next_age_check, m.spf_at, m.flush_at, m.originate_at});
+                   m.next_retransmit, m.next_age_check, m.spf_at, m.backups_at, m.flush_at, m.originate_at});
 }
 
 void Node::set_trace_hooks(TraceHooks* hooks) { impl_->trace = hooks; }
@@ -756,6 +767,8 @@ Telemetry Node::telemetry(TimePoint now) const {
   t.counters = m.counters;
   return t;
 }
+
+std::size_t Node::route_count() const { return impl_->router.reachable(); }
 
 std::vector<RouteInfo> Node::routes() const {
   Impl& m = *impl_;  // backup trees are a cache: filling it does not change what the node does

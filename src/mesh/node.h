@@ -196,6 +196,8 @@ class Node {
   void set_trace_hooks(TraceHooks* hooks);
 
   Telemetry telemetry(TimePoint now) const;
+  // How many destinations have a route (Telemetry::routes without the rest of the snapshot, which computes backups).
+  std::size_t route_count() const;
   std::vector<RouteInfo> routes() const;
   // The next hop for `destination` as forwarding would use it now (pinned path included); kNoNode if none.
   NodeId next_hop(NodeId destination) const;

@@ -25,7 +25,7 @@ class MeshloopAgent final : public Agent {
   void drain_outputs(std::vector<mesh::Output>& out) override { node_.drain_outputs(out); }
   TimePoint next_deadline() const override { return node_.next_deadline(); }
   NodeId next_hop(NodeId destination) const override { return node_.next_hop(destination); }
-  std::size_t route_count(TimePoint now) const override { return node_.telemetry(now).routes; }
+  std::size_t route_count(TimePoint /*now*/) const override { return node_.route_count(); }
   std::optional<std::uint64_t> route_computations(TimePoint now) const override {
     return node_.telemetry(now).counters.spf_runs;
   }
