@@ -47,11 +47,11 @@ void fit_columns(std::span<const Graph* const> graphs, bool edges, const std::ar
 }
 
 #if defined(__SSE2__)
-__m128 select(__m128 mask, __m128 a, __m128 b) { return _mm_or_ps(_mm_and_ps(mask, a), _mm_andnot_ps(mask, b)); }
+inline __m128 select(__m128 mask, __m128 a, __m128 b) { return _mm_or_ps(_mm_and_ps(mask, a), _mm_andnot_ps(mask, b)); }
 
 // fast_log1p (features.h) on four lanes, operation for operation, so every lane rounds exactly as the scalar does
 // (tests compare bits). A NaN lane gives a finite value here; the caller masks NaN lanes.
-__m128 fast_log1p4(__m128 x) {
+[[gnu::always_inline]] inline __m128 fast_log1p4(__m128 x) {
   const __m128 one = _mm_set1_ps(1.0f);
   const __m128 y = _mm_add_ps(one, _mm_max_ps(x, _mm_setzero_ps()));
   const __m128 huge = _mm_cmpnlt_ps(y, _mm_set1_ps(3.0e38f));
@@ -224,8 +224,8 @@ Workspace& workspace() {
 }  // namespace
 
 // The forward pass of graphsage_math.h for inference only: the same arithmetic up to float rounding (summation order),
-// with the transposed weights prepared once per model, layer 1 written straight into layer 2's input, biases folded
-// into the products, and the edge head fused into one pass over the entries (inference.h).
+// with the transposed weights prepared once per model, layer 1 written straight into layer 2's input, bias and ReLU
+// in one pass after each product, and the edge head fused into one pass over the entries (inference.h).
 void GraphSage::score(const Graph& graph, Scores& out) const {
   Workspace& ws = workspace();
   const InferenceWeights& w = inference_;
@@ -235,14 +235,12 @@ void GraphSage::score(const Graph& graph, Scores& out) const {
 
   ws.c2.resize(n, 2 * h);
   auto h1 = ws.c2.leftCols(h);
-  h1 = w.b1.replicate(n, 1);
-  h1.noalias() += ws.c1 * w.w1t;
-  h1 = h1.cwiseMax(0.0f);
+  h1.noalias() = ws.c1 * w.w1t;
+  detail::add_bias_relu(ws.c2, 0, w.b1);
   detail::mean_neighbours(ws.c2, 0, h, graph, ws.c2, h);
 
-  ws.h2 = w.b2.replicate(n, 1);
-  ws.h2.noalias() += ws.c2 * w.w2t;
-  ws.h2 = ws.h2.cwiseMax(0.0f);
+  ws.h2.noalias() = ws.c2 * w.w2t;
+  detail::add_bias_relu(ws.h2, 0, w.b2);
 
   out.node.resize(graph.num_nodes());
   Eigen::Map<Eigen::VectorXf> node_logit(out.node.data(), n);

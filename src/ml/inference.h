@@ -19,6 +19,10 @@ namespace meshloop::ml::detail {
 void mean_neighbours(const FeatureMatrix& in, Eigen::Index in_col, Eigen::Index width, const Graph& graph,
                      FeatureMatrix& out, Eigen::Index out_col);
 
+// y(r, col + j) = max(y(r, col + j) + bias[j], 0) for every row r and j < bias.size(): a layer's bias and ReLU in one
+// pass (an Eigen rowwise-plus-max expression on a block ran scalar and branchy).
+void add_bias_relu(FeatureMatrix& y, Eigen::Index col, const Eigen::RowVectorXf& bias);
+
 // The input of SAGE layer 1: c1.row(v) = [x_v | mean_{u in N(v)} x_u | mean_{e out of v} xe_e]; c1 is resized.
 void layer1_input(const FeatureMatrix& x, const FeatureMatrix& xe, const Graph& graph, FeatureMatrix& c1);
 
