@@ -8,6 +8,10 @@
 
 #include "core/rng.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace meshloop::ml {
 namespace {
 
@@ -42,6 +46,38 @@ void fit_columns(std::span<const Graph* const> graphs, bool edges, const std::ar
   }
 }
 
+#if defined(__SSE2__)
+inline __m128 select(__m128 mask, __m128 a, __m128 b) { return _mm_or_ps(_mm_and_ps(mask, a), _mm_andnot_ps(mask, b)); }
+
+// fast_log1p (features.h) on four lanes, operation for operation, so every lane rounds exactly as the scalar does
+// (tests compare bits). A NaN lane gives a finite value here; the caller masks NaN lanes.
+[[gnu::always_inline]] inline __m128 fast_log1p4(__m128 x) {
+  const __m128 one = _mm_set1_ps(1.0f);
+  const __m128 y = _mm_add_ps(one, _mm_max_ps(x, _mm_setzero_ps()));
+  const __m128 huge = _mm_cmpnlt_ps(y, _mm_set1_ps(3.0e38f));
+  const __m128i bits = _mm_castps_si128(y);
+  __m128i e = _mm_sub_epi32(_mm_srli_epi32(bits, 23), _mm_set1_epi32(127));
+  __m128 m = _mm_castsi128_ps(
+      _mm_or_si128(_mm_and_si128(bits, _mm_set1_epi32(0x7fffff)), _mm_set1_epi32(0x3f800000)));
+  const __m128 above = _mm_cmpgt_ps(m, _mm_set1_ps(1.41421356f));
+  m = select(above, _mm_mul_ps(m, _mm_set1_ps(0.5f)), m);
+  e = _mm_sub_epi32(e, _mm_castps_si128(above));  // all-ones lanes are -1: ++e
+  const __m128 t = _mm_div_ps(_mm_sub_ps(m, one), _mm_add_ps(m, one));
+  const __m128 t2 = _mm_mul_ps(t, t);
+  __m128 series = _mm_mul_ps(t2, _mm_set1_ps(2.0f / 9));
+  series = _mm_mul_ps(t2, _mm_add_ps(_mm_set1_ps(2.0f / 7), series));
+  series = _mm_mul_ps(t2, _mm_add_ps(_mm_set1_ps(2.0f / 5), series));
+  series = _mm_mul_ps(t2, _mm_add_ps(_mm_set1_ps(2.0f / 3), series));
+  series = _mm_mul_ps(t, _mm_add_ps(_mm_set1_ps(2.0f), series));
+  const __m128 r = _mm_add_ps(_mm_mul_ps(_mm_cvtepi32_ps(e), _mm_set1_ps(0.69314718f)), series);
+  return select(huge, _mm_set1_ps(88.72284f), r);
+}
+#endif
+
+// Per-feature transform, (x - mean) / spread, clip, NaN -> 0, over a row-major matrix of N columns. The matrix is one
+// flat array whose column pattern repeats every N floats, so every 4N floats it lines up with 4-lane vectors again:
+// the lane parameters of one 4N-float period are laid out once and the array is processed period by period; the
+// tail (fewer than 4N floats) takes the scalar path. Both paths give the same bits.
 template <std::size_t N>
 void normalise(const FeatureMatrix& raw, const std::array<FeatureInfo, N>& info, const std::array<float, N>& mean,
                const std::array<float, N>& scale, FeatureMatrix& out) {
@@ -52,14 +88,40 @@ void normalise(const FeatureMatrix& raw, const std::array<FeatureInfo, N>& info,
     inv[f] = 1.0f / scale[f];
     log[f] = info[f].transform == Transform::kLog1p;
   }
-  for (Index r = 0; r < raw.rows(); ++r) {
-    const float* in = raw.data() + r * raw.cols();
-    float* o = out.data() + r * static_cast<Index>(N);
-    for (std::size_t f = 0; f < N; ++f) {
-      const float x = log[f] ? fast_log1p(in[f]) : in[f];
-      const float z = std::clamp((x - mean[f]) * inv[f], -Normaliser::kClip, Normaliser::kClip);
-      o[f] = std::isnan(x) ? 0.0f : z;
+  const float* in = raw.data();
+  float* o = out.data();
+  const std::size_t total = static_cast<std::size_t>(raw.size());
+  std::size_t i = 0;
+#if defined(__SSE2__)
+  constexpr std::size_t kPeriod = 4 * N;
+  alignas(16) std::array<float, kPeriod> lane_mean{}, lane_inv{};
+  alignas(16) std::array<std::uint32_t, kPeriod> lane_log{};
+  std::array<bool, N> vector_has_log{};
+  for (std::size_t p = 0; p < kPeriod; ++p) {
+    lane_mean[p] = mean[p % N];
+    lane_inv[p] = inv[p % N];
+    lane_log[p] = log[p % N] ? ~0u : 0u;
+    vector_has_log[p / 4] = vector_has_log[p / 4] || log[p % N];
+  }
+  const __m128 lo = _mm_set1_ps(-Normaliser::kClip), hi = _mm_set1_ps(Normaliser::kClip);
+  for (; i + kPeriod <= total; i += kPeriod) {
+    for (std::size_t b = 0; b < N; ++b) {
+      const __m128 x = _mm_loadu_ps(in + i + 4 * b);
+      __m128 t = x;
+      if (vector_has_log[b]) {
+        t = select(_mm_load_ps(reinterpret_cast<const float*>(lane_log.data() + 4 * b)), fast_log1p4(x), x);
+      }
+      __m128 z = _mm_mul_ps(_mm_sub_ps(t, _mm_load_ps(lane_mean.data() + 4 * b)), _mm_load_ps(lane_inv.data() + 4 * b));
+      z = _mm_min_ps(_mm_max_ps(z, lo), hi);
+      _mm_storeu_ps(o + i + 4 * b, _mm_andnot_ps(_mm_cmpunord_ps(x, x), z));
     }
+  }
+#endif
+  for (; i < total; ++i) {
+    const std::size_t f = i % N;
+    const float x = log[f] ? fast_log1p(in[i]) : in[i];
+    const float z = std::clamp((x - mean[f]) * inv[f], -Normaliser::kClip, Normaliser::kClip);
+    o[i] = std::isnan(x) ? 0.0f : z;
   }
 }
 
@@ -90,7 +152,26 @@ GraphSage::GraphSage(Shape shape, const Normaliser& normaliser, std::vector<floa
     : shape_(shape),
       normaliser_(normaliser),
       layout_(detail::Layout::of(kNodeFeatureCount, kEdgeFeatureCount, shape.hidden, shape.edge_hidden)),
-      params_(std::move(params)) {}
+      params_(std::move(params)) {
+  prepare_inference();
+}
+
+void GraphSage::prepare_inference() {
+  const detail::Layout& L = layout_;
+  const float* p = params_.data();
+  const auto h = static_cast<Index>(L.h), k = static_cast<Index>(L.k);
+  using CMap = Eigen::Map<const detail::Mat<float>>;
+  InferenceWeights& w = inference_;
+  w.w1t = CMap(p + L.w1, h, static_cast<Index>(L.c1_cols())).transpose();
+  w.w2t = CMap(p + L.w2, h, 2 * h).transpose();
+  w.b1 = Eigen::Map<const Eigen::RowVectorXf>(p + L.b1, h);
+  w.b2 = Eigen::Map<const Eigen::RowVectorXf>(p + L.b2, h);
+  w.wn = Eigen::Map<const Eigen::VectorXf>(p + L.wn, h);
+  w.bn = p[L.bn];
+  w.edge = detail::EdgeHead(p + L.e, p + L.c, p + L.q, p[L.d], L.k);
+  w.pt = detail::Mat<float>::Zero(h, static_cast<Index>(w.edge.padded_width()));
+  w.pt.leftCols(k) = CMap(p + L.p, k, h).transpose();
+}
 
 GraphSage GraphSage::initialise(Shape shape, const Normaliser& normaliser, std::uint64_t seed) {
   const auto layout = detail::Layout::of(kNodeFeatureCount, kEdgeFeatureCount, shape.hidden, shape.edge_hidden);
@@ -127,15 +208,14 @@ Result<GraphSage> GraphSage::from_parameters(Shape shape, const Normaliser& norm
 void GraphSage::set_parameters(std::span<const float> parameters) {
   assert(parameters.size() == params_.size());
   std::copy(parameters.begin(), parameters.end(), params_.begin());
+  prepare_inference();
 }
 
 namespace {
 // Inference buffers kept per thread: after the first call on a graph of a given size, scoring allocates nothing
 // (allocation and page faults were a sixth of a 1000-node inference).
 struct Workspace {
-  FeatureMatrix x, xe;
-  std::vector<std::int32_t> sources;
-  detail::Activations<float> act;
+  FeatureMatrix x, xe, c1, c2, h2, pn;
 };
 Workspace& workspace() {
   thread_local Workspace ws;
@@ -143,20 +223,32 @@ Workspace& workspace() {
 }
 }  // namespace
 
+// The forward pass of graphsage_math.h for inference only: the same arithmetic up to float rounding (summation order),
+// with the transposed weights prepared once per model, layer 1 written straight into layer 2's input, bias and ReLU
+// in one pass after each product, and the edge head fused into one pass over the entries (inference.h).
 void GraphSage::score(const Graph& graph, Scores& out) const {
   Workspace& ws = workspace();
+  const InferenceWeights& w = inference_;
+  const auto n = static_cast<Index>(graph.num_nodes()), h = static_cast<Index>(shape_.hidden);
   normaliser_.apply(graph, ws.x, ws.xe);
-  ws.sources.resize(graph.num_edges());
-  for (std::size_t v = 0; v < graph.num_nodes(); ++v) {
-    std::fill(ws.sources.begin() + graph.offsets[v], ws.sources.begin() + graph.offsets[v + 1],
-              static_cast<std::int32_t>(v));
-  }
-  detail::Inputs<float> in{&ws.x, &ws.xe, graph.offsets, graph.targets, ws.sources};
-  detail::forward(layout_, params_.data(), in, ws.act);
+  detail::layer1_input(ws.x, ws.xe, graph, ws.c1);
+
+  ws.c2.resize(n, 2 * h);
+  auto h1 = ws.c2.leftCols(h);
+  h1.noalias() = ws.c1 * w.w1t;
+  detail::add_bias_relu(ws.c2, 0, w.b1);
+  detail::mean_neighbours(ws.c2, 0, h, graph, ws.c2, h);
+
+  ws.h2.noalias() = ws.c2 * w.w2t;
+  detail::add_bias_relu(ws.h2, 0, w.b2);
+
   out.node.resize(graph.num_nodes());
-  out.edge.resize(graph.num_edges());
-  for (std::size_t v = 0; v < out.node.size(); ++v) out.node[v] = sigmoid(ws.act.node_logit(static_cast<Index>(v)));
-  for (std::size_t e = 0; e < out.edge.size(); ++e) out.edge[e] = sigmoid(ws.act.edge_logit(static_cast<Index>(e)));
+  Eigen::Map<Eigen::VectorXf> node_logit(out.node.data(), n);
+  node_logit.noalias() = ws.h2 * w.wn;
+  for (float& s : out.node) s = sigmoid(s + w.bn);
+
+  ws.pn.noalias() = ws.h2 * w.pt;
+  w.edge.score(ws.pn, ws.xe, graph, out.edge);
 }
 
 }  // namespace meshloop::ml

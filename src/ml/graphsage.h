@@ -19,6 +19,7 @@
 #include "ml/features.h"
 #include "ml/graph.h"
 #include "ml/graphsage_math.h"
+#include "ml/inference.h"
 
 namespace meshloop::ml {
 
@@ -78,11 +79,22 @@ class GraphSage final : public GraphModel {
   }
 
  private:
+  // The parameters as inference reads them (transposed, padded), rebuilt from params_ whenever those change.
+  struct InferenceWeights {
+    detail::Mat<float> w1t, w2t, pt;  // (2Fn + Fe) x H, 2H x H, H x padded K
+    Eigen::RowVectorXf b1, b2;
+    Eigen::VectorXf wn;
+    float bn = 0;
+    detail::EdgeHead edge;
+  };
+
   GraphSage(Shape shape, const Normaliser& normaliser, std::vector<float> params);
+  void prepare_inference();
   Shape shape_;
   Normaliser normaliser_;
   detail::Layout layout_;
   std::vector<float> params_;
+  InferenceWeights inference_;
 };
 
 float sigmoid(float x);

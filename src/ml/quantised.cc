@@ -93,25 +93,12 @@ void quantise_row(const float* x, std::size_t n, float inv, std::int16_t* out) {
 }
 
 struct Workspace {
-  FeatureMatrix x, xe, c1, h1, c2, h2, pn, za;
+  FeatureMatrix x, xe, c1, h1, c2, h2, pn;
   std::vector<std::int16_t> xq;
 };
 Workspace& workspace() {
   thread_local Workspace ws;
   return ws;
-}
-
-void mean_neighbours(const FeatureMatrix& in, const Graph& g, FeatureMatrix& out, Index col) {
-  const Index d = in.cols();
-  const std::size_t n = g.num_nodes();
-  for (std::size_t v = 0; v < n; ++v) {
-    auto dst = out.row(static_cast<Index>(v)).segment(col, d);
-    dst.setZero();
-    const std::int32_t lo = g.offsets[v], hi = g.offsets[v + 1];
-    if (hi == lo) continue;
-    for (std::int32_t e = lo; e < hi; ++e) dst += in.row(g.targets[static_cast<std::size_t>(e)]);
-    dst *= 1.0f / static_cast<float>(hi - lo);
-  }
 }
 
 }  // namespace
@@ -178,45 +165,34 @@ QuantisedGraphSage::QuantisedGraphSage(const GraphSage& model) : normaliser_(mod
   k_ = L.k;
   l1_ = Linear::quantise(p + L.w1, p + L.b1, L.h, L.c1_cols());
   l2_ = Linear::quantise(p + L.w2, p + L.b2, L.h, 2 * L.h);
-  p_ = Linear::quantise(p + L.p, nullptr, L.k, L.h);
-  e_.resize(static_cast<Index>(L.k), static_cast<Index>(L.fe));
-  std::copy(p + L.e, p + L.e + L.k * L.fe, e_.data());
-  c_ = Eigen::Map<const Eigen::RowVectorXf>(p + L.c, static_cast<Index>(L.k));
+  edge_ = detail::EdgeHead(p + L.e, p + L.c, p + L.q, p[L.d], L.k);
+  // P gets zero rows up to the edge head's padded width: their outputs are exactly 0.
+  std::vector<float> p_padded(edge_.padded_width() * L.h, 0.0f);
+  std::copy(p + L.p, p + L.p + L.k * L.h, p_padded.begin());
+  p_ = Linear::quantise(p_padded.data(), nullptr, edge_.padded_width(), L.h);
   wn_.assign(p + L.wn, p + L.wn + L.h);
-  q_.assign(p + L.q, p + L.q + L.k);
   bn_ = p[L.bn];
-  d_ = p[L.d];
 }
 
 std::size_t QuantisedGraphSage::weight_bytes_int8() const {
   std::size_t bytes = 0;
-  for (const Linear* l : {&l1_, &l2_, &p_}) bytes += l->out * l->in + 4 * (l->scale.size() + l->bias.size());
-  return bytes + 4 * (static_cast<std::size_t>(e_.size() + c_.size()) + wn_.size() + q_.size() + 2);
+  for (const Linear* l : {&l1_, &l2_}) bytes += l->out * l->in + 4 * (l->scale.size() + l->bias.size());
+  bytes += k_ * h_ + 4 * (2 * k_);  // P without its padding rows: int8 weights, a scale and a (zero) bias per output
+  return bytes + 4 * (k_ * fe_ + k_ + wn_.size() + k_ + 2);  // E, c, wn, q, bn and d stay float
 }
 
 void QuantisedGraphSage::score(const Graph& graph, Scores& out) const {
   Workspace& ws = workspace();
   normaliser_.apply(graph, ws.x, ws.xe);
-  const std::size_t n = graph.num_nodes(), m = graph.num_edges();
-  const auto fn = static_cast<Index>(fn_), fe = static_cast<Index>(fe_), h = static_cast<Index>(h_);
+  const std::size_t n = graph.num_nodes();
+  const auto h = static_cast<Index>(h_);
 
-  ws.c1.resize(static_cast<Index>(n), 2 * fn + fe);
-  ws.c1.leftCols(fn) = ws.x;
-  mean_neighbours(ws.x, graph, ws.c1, fn);
-  for (std::size_t v = 0; v < n; ++v) {
-    const std::int32_t lo = graph.offsets[v], hi = graph.offsets[v + 1];
-    auto dst = ws.c1.row(static_cast<Index>(v)).segment(2 * fn, fe);
-    if (hi == lo) {
-      dst.setZero();
-    } else {
-      dst = ws.xe.middleRows(lo, hi - lo).colwise().sum() / static_cast<float>(hi - lo);
-    }
-  }
+  detail::layer1_input(ws.x, ws.xe, graph, ws.c1);
   l1_.apply(ws.c1, ws.h1);
   ws.h1 = ws.h1.cwiseMax(0.0f);
   ws.c2.resize(static_cast<Index>(n), 2 * h);
   ws.c2.leftCols(h) = ws.h1;
-  mean_neighbours(ws.h1, graph, ws.c2, h);
+  detail::mean_neighbours(ws.h1, 0, h, graph, ws.c2, h);
   l2_.apply(ws.c2, ws.h2);
   ws.h2 = ws.h2.cwiseMax(0.0f);
 
@@ -225,18 +201,8 @@ void QuantisedGraphSage::score(const Graph& graph, Scores& out) const {
   for (std::size_t v = 0; v < n; ++v) out.node[v] = sigmoid(ws.h2.row(static_cast<Index>(v)).dot(wn) + bn_);
 
   p_.apply(ws.h2, ws.pn);
-  // The edge-feature projection has 9 inputs: a float product is cheaper than quantising 8000 short rows.
-  ws.za.noalias() = ws.xe * e_.transpose();
-  const Eigen::Map<const Eigen::VectorXf> q(q_.data(), static_cast<Index>(k_));
-  out.edge.resize(m);
-  for (std::size_t v = 0; v < n; ++v) {
-    for (std::int32_t e = graph.offsets[v]; e < graph.offsets[v + 1]; ++e) {
-      const auto u = graph.targets[static_cast<std::size_t>(e)];
-      auto row = ws.za.row(e);
-      row += ws.pn.row(static_cast<Index>(v)) + ws.pn.row(u) + c_;
-      out.edge[static_cast<std::size_t>(e)] = sigmoid(row.cwiseMax(0.0f).dot(q) + d_);
-    }
-  }
+  // The edge head stays float (its 9-input projection costs less than quantising 8000 short rows), fused per entry.
+  edge_.score(ws.pn, ws.xe, graph, out.edge);
 }
 
 }  // namespace meshloop::ml

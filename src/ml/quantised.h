@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "ml/graphsage.h"
+#include "ml/inference.h"
 
 namespace meshloop::ml {
 
@@ -46,11 +47,10 @@ class QuantisedGraphSage final : public GraphModel {
  private:
   Normaliser normaliser_;
   std::size_t fn_ = 0, fe_ = 0, h_ = 0, k_ = 0;
-  Linear l1_, l2_, p_;
-  FeatureMatrix e_;       // edge-feature projection, float (9 inputs)
-  Eigen::RowVectorXf c_;  // its bias
-  std::vector<float> wn_, q_;
-  float bn_ = 0, d_ = 0;
+  Linear l1_, l2_, p_;      // p_ has edge_.padded_width() outputs (zero rows past k)
+  detail::EdgeHead edge_;   // float: E, c, q, d
+  std::vector<float> wn_;
+  float bn_ = 0;
 };
 
 }  // namespace meshloop::ml

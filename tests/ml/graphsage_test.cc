@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <vector>
@@ -104,6 +105,94 @@ TEST(Normaliser, FitsMeanAndSpreadAndMapsMissingValuesToTheMean) {
   EXPECT_EQ(norm.edge_scale[index(EdgeFeature::kUp)], 1.0f);
   const Eigen::VectorXf col_mean = x.colwise().mean();
   for (Eigen::Index c = 0; c < col_mean.size(); ++c) EXPECT_NEAR(col_mean(c), 0.0f, 0.2f) << "column " << c;
+}
+
+// The normaliser runs four lanes at a time with a scalar tail; every value must be the bits of the scalar definition
+// (transform_value, then (x - mean) / spread, clipped, NaN -> 0), because training and inference share it and the
+// shipped model's bytes depend on what training saw. Odd row counts put values in both paths; the specials cover
+// each branch of fast_log1p and of the clip.
+TEST(Normaliser, VectorisedPathGivesTheScalarDefinitionsBits) {
+  Rng rng(17);
+  Normaliser norm = Normaliser::identity();
+  for (std::size_t f = 0; f < kNodeFeatureCount; ++f) {
+    norm.node_mean[f] = static_cast<float>(rng.normal(0, 2));
+    norm.node_scale[f] = static_cast<float>(rng.uniform() * 3 + 0.01);
+  }
+  for (std::size_t f = 0; f < kEdgeFeatureCount; ++f) {
+    norm.edge_mean[f] = static_cast<float>(rng.normal(0, 2));
+    norm.edge_scale[f] = static_cast<float>(rng.uniform() * 3 + 0.01);
+  }
+  const float specials[] = {std::nanf(""), INFINITY, -INFINITY, 3.3e38f, 3.0e38f, 2.9e38f, -0.0f, 0.0f, -1.0f, 0.41421356f,
+                            1e-30f, 1e30f, 0.5f, 2.0f, 1000.0f, -5e10f};
+  for (const Eigen::Index rows : {0, 1, 3, 4, 5, 37, 203}) {
+    Graph g;
+    g.node_features.resize(rows, static_cast<Eigen::Index>(kNodeFeatureCount));
+    g.edge_features.resize(rows, static_cast<Eigen::Index>(kEdgeFeatureCount));
+    for (FeatureMatrix* m : {&g.node_features, &g.edge_features}) {
+      for (Eigen::Index i = 0; i < m->size(); ++i) {
+        m->data()[i] = rng.bernoulli(0.3) ? specials[rng.uniform_int(0, std::size(specials) - 1)]
+                                          : static_cast<float>(rng.normal(0, 1) * std::pow(10.0, rng.uniform() * 8 - 3));
+      }
+    }
+    FeatureMatrix x, xe;
+    norm.apply(g, x, xe);
+    auto expect_bits = [](const FeatureMatrix& raw, const FeatureMatrix& got, const auto& info, const auto& mean,
+                          const auto& scale) {
+      ASSERT_EQ(got.rows(), raw.rows());
+      ASSERT_EQ(got.cols(), raw.cols());
+      for (Eigen::Index r = 0; r < raw.rows(); ++r) {
+        for (Eigen::Index c = 0; c < raw.cols(); ++c) {
+          const auto f = static_cast<std::size_t>(c);
+          const float t = transform_value(info[f].transform, raw(r, c));
+          const float want =
+              std::isnan(t) ? 0.0f : std::clamp((t - mean[f]) * (1.0f / scale[f]), -Normaliser::kClip, Normaliser::kClip);
+          const float have = got(r, c);
+          EXPECT_EQ(std::memcmp(&want, &have, sizeof want), 0)
+              << "row " << r << " feature " << info[f].name << ": raw " << raw(r, c) << " want " << want << " got " << have;
+        }
+      }
+    };
+    expect_bits(g.node_features, x, node_feature_info(), norm.node_mean, norm.node_scale);
+    expect_bits(g.edge_features, xe, edge_feature_info(), norm.edge_mean, norm.edge_scale);
+  }
+}
+
+// Inference (GraphSage::score: transposed weights, fused edge head) against the training forward pass it must equal
+// up to float rounding, on graphs with an isolated node and on a shape whose edge width is not a multiple of 4.
+TEST(GraphSage, ScoreMatchesTheTrainingForwardPass) {
+  Rng rng(23);
+  for (const GraphSage::Shape shape : {GraphSage::Shape{64, 32}, GraphSage::Shape{6, 5}}) {
+    for (int round = 0; round < 3; ++round) {
+      LabelledWindow w = synthetic_window(SyntheticConfig{}, rng);
+      Graph& g = w.graph;
+      g.offsets.push_back(g.offsets.back());  // an isolated node: empty aggregations
+      g.node_features.conservativeResize(g.node_features.rows() + 1, Eigen::NoChange);
+      g.node_features.row(g.node_features.rows() - 1).setConstant(0.5f);
+      ASSERT_TRUE(g.validate().ok());
+      const Graph* graphs[] = {&g};
+      const GraphSage model = GraphSage::initialise(shape, Normaliser::fit(graphs), 100 + round);
+      // Biases start at 0; give them values so their placement is tested too.
+      std::vector<float> params(model.parameters().begin(), model.parameters().end());
+      for (float& p : params) p += static_cast<float>(rng.normal(0, 0.1));
+      const GraphSage perturbed = GraphSage::from_parameters(shape, model.normaliser(), params).value();
+
+      const Scores s = perturbed.score(g);
+      Mat<float> x, xe;
+      perturbed.normaliser().apply(g, x, xe);
+      const std::vector<std::int32_t> sources = g.sources();
+      detail::Activations<float> act;
+      detail::forward(perturbed.layout(), perturbed.parameters().data(),
+                      detail::Inputs<float>{&x, &xe, g.offsets, g.targets, sources}, act);
+      ASSERT_EQ(s.node.size(), g.num_nodes());
+      ASSERT_EQ(s.edge.size(), g.num_edges());
+      for (std::size_t v = 0; v < s.node.size(); ++v) {
+        EXPECT_NEAR(s.node[v], sigmoid(act.node_logit(static_cast<Eigen::Index>(v))), 2e-6) << "node " << v;
+      }
+      for (std::size_t e = 0; e < s.edge.size(); ++e) {
+        EXPECT_NEAR(s.edge[e], sigmoid(act.edge_logit(static_cast<Eigen::Index>(e))), 2e-6) << "entry " << e;
+      }
+    }
+  }
 }
 
 std::vector<LabelledWindow> windows(std::size_t count, std::uint64_t seed) {
