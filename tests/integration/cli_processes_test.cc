@@ -114,7 +114,7 @@ TEST_F(CliProcessesTest, TrainCalibratesOnItsHeldOutCalibrationRuns) {
                   "--nodes",
                   "8",
                   "--duration",
-                  "40s",
+                  "80s",
                   "--faults",
                   "2",
                   "--epochs",
