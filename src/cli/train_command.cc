@@ -36,6 +36,9 @@ struct TrainArgs {
   std::vector<std::string> val_topologies = {"rgg", "ba"};
   std::vector<std::uint64_t> train_seeds = {1, 2, 3, 4};
   std::vector<std::uint64_t> val_seeds = {101, 102};
+  // Seeds of runs on the training topologies that training never sees, used only to pick the flag thresholds
+  // (empty: calibrate on the training windows, which overfits them).
+  std::vector<std::uint64_t> calibration_seeds;
   std::size_t nodes = 36;
   double degree = 6;
   std::string duration = "240s";
@@ -44,6 +47,8 @@ struct TrainArgs {
   double loss = 0.01;
   std::uint32_t epochs = 30;
   float learning_rate = 3e-3f;
+  float max_positive_weight = ml::TrainConfig{}.max_positive_weight;
+  float edge_loss_weight = ml::TrainConfig{}.edge_loss_weight;
   std::uint64_t seed = 1;
   float threshold = 0.5f;
   bool calibrate = true;
@@ -165,16 +170,40 @@ nlohmann::json confusion_json(const ml::Confusion& c) {
           {"tn", c.tn}};
 }
 
+// A calibration seed must be held out from training (else it calibrates on trained-on windows) and from validation
+// (else the validation score is tuned on itself).
+Status check_seed_sets(const TrainArgs& a) {
+  for (std::uint64_t c : a.calibration_seeds) {
+    for (std::uint64_t s : a.train_seeds) {
+      if (c == s) return Status::InvalidArgument(fmt::format("calibration seed {} is also a training seed", c));
+    }
+    for (std::uint64_t v : a.val_seeds) {
+      if (c == v) return Status::InvalidArgument(fmt::format("calibration seed {} is also a validation seed", c));
+    }
+  }
+  return Status::Ok();
+}
+
 int run_train(const TrainArgs& a) {
   auto say = [&a](const std::string& s) {
     if (!a.quiet) std::cerr << s << std::flush;
   };
-  std::vector<Run> train_runs, val_runs;
-  for (auto* set : {&train_runs, &val_runs}) {
-    const bool training = set == &train_runs;
-    for (const auto& topo : training ? a.train_topologies : a.val_topologies) {
-      for (std::uint64_t seed : training ? a.train_seeds : a.val_seeds) {
-        say(fmt::format("simulating {} {} seed {} ... ", training ? "training" : "validation", topo, seed));
+  if (Status s = check_seed_sets(a); !s.ok()) {
+    std::cerr << "meshloop train: " << s.message() << "\n";
+    return 2;
+  }
+  for (std::uint64_t s : a.train_seeds) {
+    for (std::uint64_t v : a.val_seeds) {
+      if (s == v) std::cerr << "meshloop train: warning: seed " << s << " is in both training and validation\n";
+    }
+  }
+  std::vector<Run> train_runs, calibration_runs, val_runs;
+  for (auto* set : {&train_runs, &calibration_runs, &val_runs}) {
+    const bool validation = set == &val_runs;
+    const char* what = set == &train_runs ? "training" : validation ? "validation" : "calibration";
+    for (const auto& topo : validation ? a.val_topologies : a.train_topologies) {
+      for (std::uint64_t seed : set == &train_runs ? a.train_seeds : validation ? a.val_seeds : a.calibration_seeds) {
+        say(fmt::format("simulating {} {} seed {} ... ", what, topo, seed));
         auto run = simulate(a, topo, seed);
         if (!run.ok()) {
           std::cerr << "meshloop train: " << run.status().message() << "\n";
@@ -183,11 +212,6 @@ int run_train(const TrainArgs& a) {
         say(fmt::format("{} windows\n", run->windows.size()));
         set->push_back(std::move(run).value());
       }
-    }
-  }
-  for (std::uint64_t s : a.train_seeds) {
-    for (std::uint64_t v : a.val_seeds) {
-      if (s == v) std::cerr << "meshloop train: warning: seed " << s << " is in both training and validation\n";
     }
   }
   std::vector<ml::LabelledWindow> windows;
@@ -206,6 +230,8 @@ int run_train(const TrainArgs& a) {
   ml::TrainConfig tc;
   tc.epochs = a.epochs;
   tc.learning_rate = a.learning_rate;
+  tc.max_positive_weight = a.max_positive_weight;
+  tc.edge_loss_weight = a.edge_loss_weight;
   tc.seed = a.seed;
   auto trained = ml::train(windows, tc, [&](std::uint32_t epoch, double loss) {
     say(fmt::format("\repoch {}/{}: loss {:.4f}", epoch + 1, a.epochs, loss));
@@ -216,11 +242,16 @@ int run_train(const TrainArgs& a) {
     return 1;
   }
   ml::Calibration calibration;
+  std::size_t calibration_windows = 0;
   if (a.calibrate) {
-    calibration = ml::calibrate(trained->model, windows);
+    std::vector<ml::LabelledWindow> held_out;
+    for (const Run& r : calibration_runs) held_out.insert(held_out.end(), r.windows.begin(), r.windows.end());
+    calibration_windows = held_out.empty() ? windows.size() : held_out.size();
+    calibration = ml::calibrate(trained->model, held_out.empty() ? windows : held_out);
     say(
-        fmt::format("calibrated on the training windows: node threshold {:.2f} (F1 {:.4f}), link threshold {:.2f} "
+        fmt::format("calibrated on {} {} windows: node threshold {:.3f} (F1 {:.4f}), link threshold {:.3f} "
                     "(F1 {:.4f}), folded into the output biases\n",
+                    calibration_windows, held_out.empty() ? "training" : "held-out calibration",
                     calibration.node_threshold, calibration.node_f1, calibration.edge_threshold, calibration.edge_f1));
   }
   auto model = std::make_shared<const ml::GraphSage>(trained->model);
@@ -287,9 +318,11 @@ int run_train(const TrainArgs& a) {
                            crc);
   if (!a.report.empty()) {
     nlohmann::json runs = nlohmann::json::array();
-    for (const auto* set : {&train_runs, &val_runs}) {
+    for (const auto* set : {&train_runs, &calibration_runs, &val_runs}) {
       for (const Run& r : *set) {
-        runs.push_back({{"set", set == &train_runs ? "train" : "validation"},
+        runs.push_back({{"set", set == &train_runs ? "train"
+                                : set == &val_runs ? "validation"
+                                                   : "calibration"},
                         {"topology", r.topology},
                         {"seed", r.seed},
                         {"windows", r.windows.size()}});
@@ -306,14 +339,18 @@ int run_train(const TrainArgs& a) {
           {"loss", a.loss},
           {"epochs", a.epochs},
           {"learning_rate", a.learning_rate},
+          {"max_positive_weight", a.max_positive_weight},
+          {"edge_loss_weight", a.edge_loss_weight},
           {"seed", a.seed},
           {"threshold", a.threshold}}},
         {"calibration",
          {{"enabled", a.calibrate},
+          {"set", calibration_runs.empty() ? "train" : "calibration"},
+          {"windows", calibration_windows},
           {"node_threshold", calibration.node_threshold},
           {"link_threshold", calibration.edge_threshold},
-          {"node_f1_train", calibration.node_f1},
-          {"link_f1_train", calibration.edge_f1}}},
+          {"node_f1", calibration.node_f1},
+          {"link_f1", calibration.edge_f1}}},
         {"runs", runs},
         {"epoch_loss", trained->report.epoch_loss},
         {"validation", detectors}};
@@ -348,6 +385,10 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--val-seeds", a->val_seeds, "Scenario seeds of the validation runs (held out)")
       ->delimiter(',')
       ->capture_default_str();
+  cmd->add_option("--calibration-seeds", a->calibration_seeds,
+                  "Scenario seeds of held-out runs on the training topologies used only to calibrate the flag "
+                  "thresholds (default: none, calibrate on the training windows)")
+      ->delimiter(',');
   cmd->add_option("--nodes", a->nodes, "Nodes per simulated mesh")->capture_default_str();
   cmd->add_option("--degree", a->degree, "Mean degree (rgg, ba)")->capture_default_str();
   cmd->add_option("--duration", a->duration, "Virtual length of each run")->capture_default_str();
@@ -357,10 +398,17 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--loss", a->loss, "Background loss per link direction")->capture_default_str();
   cmd->add_option("--epochs", a->epochs, "Training epochs")->capture_default_str();
   cmd->add_option("--learning-rate", a->learning_rate, "Adam learning rate")->capture_default_str();
+  cmd->add_option("--max-positive-weight", a->max_positive_weight,
+                  "Cap on the class weight of positive elements (negatives / positives)")
+      ->capture_default_str();
+  cmd->add_option("--edge-loss-weight", a->edge_loss_weight,
+                  "Weight of the link term of the loss relative to the node term")
+      ->capture_default_str();
   cmd->add_option("--seed", a->seed, "Seed of weight initialisation and window order")->capture_default_str();
   cmd->add_option("--threshold", a->threshold, "GraphSAGE flag threshold for validation")->capture_default_str();
   cmd->add_option("--calibrate", a->calibrate,
-                  "Fold the flag thresholds that maximise F1 on the training windows into the model (true/false)")
+                  "Fold the flag thresholds that maximise F1 on the calibration windows (or, without "
+                  "--calibration-seeds, the training windows) into the model (true/false)")
       ->capture_default_str();
   cmd->add_flag("--quiet", a->quiet, "No progress output");
   cmd->callback([a] { exit_code() = run_train(*a); });

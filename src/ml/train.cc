@@ -166,34 +166,56 @@ Evaluation evaluate(const GraphModel& model, std::span<const LabelledWindow> win
   return ev;
 }
 
-Calibration calibrate(GraphSage& model, std::span<const LabelledWindow> windows) {
-  constexpr int kSteps = 23;  // thresholds 0.05, 0.10, ..., 0.95, then 0.96 .. 0.99 (class weighting pushes it high)
-  auto threshold = [](int i) {
-    return i < 19 ? 0.05f * static_cast<float>(i + 1) : 0.95f + 0.01f * static_cast<float>(i - 18);
-  };
-  std::array<Confusion, kSteps> node{}, edge{};
-  auto count = [&](std::span<const float> scores, std::span<const float> labels, std::array<Confusion, kSteps>& c) {
-    for (std::size_t i = 0; i < scores.size(); ++i) {
-      if (std::isnan(labels[i])) continue;
-      const bool positive = labels[i] >= 0.5f;
-      for (int k = 0; k < kSteps; ++k) c[static_cast<std::size_t>(k)].add(scores[i] >= threshold(k), positive);
+namespace {
+
+// The calibration grid: 0.01 to 0.99 in steps of 0.01, then 0.991 to 0.999 (class weighting pushes the best
+// thresholds high, where a step of 0.01 in probability is a large step in logit).
+constexpr int kCalibrationSteps = 99 + 9;
+float calibration_threshold(int i) {
+  return i < 99 ? 0.01f * static_cast<float>(i + 1) : 0.99f + 0.001f * static_cast<float>(i - 98);
+}
+constexpr int kCalibrationHalf = 49;  // 0.50
+
+}  // namespace
+
+Calibration calibrate(GraphSage& model, std::span<const LabelledWindow> windows, LinkCounting links) {
+  using Counts = std::array<Confusion, kCalibrationSteps>;
+  Counts node{}, edge{};
+  auto add = [](float score, bool positive, Counts& c) {
+    for (int k = 0; k < kCalibrationSteps; ++k) {
+      c[static_cast<std::size_t>(k)].add(score >= calibration_threshold(k), positive);
     }
   };
   Scores s;
   for (const auto& w : windows) {
     model.score(w.graph, s);
-    count(s.node, w.node_labels, node);
-    count(s.edge, w.edge_labels, edge);
+    for (std::size_t v = 0; v < s.node.size(); ++v) {
+      if (!std::isnan(w.node_labels[v])) add(s.node[v], w.node_labels[v] >= 0.5f, node);
+    }
+    const std::vector<std::int32_t> rev =
+        links == LinkCounting::kUndirected ? reverse_edges(w.graph) : std::vector<std::int32_t>{};
+    for (std::size_t e = 0; e < s.edge.size(); ++e) {
+      if (links == LinkCounting::kPerEntry || rev[e] < 0) {
+        if (!std::isnan(w.edge_labels[e])) add(s.edge[e], w.edge_labels[e] >= 0.5f, edge);
+        continue;
+      }
+      const auto r = static_cast<std::size_t>(rev[e]);
+      if (r < e) continue;  // each undirected link once, as the simulator scores it
+      const bool le = !std::isnan(w.edge_labels[e]), lr = !std::isnan(w.edge_labels[r]);
+      if (!le && !lr) continue;
+      const bool positive = (le && w.edge_labels[e] >= 0.5f) || (lr && w.edge_labels[r] >= 0.5f);
+      add(std::max(s.edge[e], s.edge[r]), positive, edge);  // flagged when either entry is
+    }
   }
-  auto best = [&](const std::array<Confusion, kSteps>& c) {
-    int b = 9;  // 0.5 unless another threshold does strictly better
-    for (int k = 0; k < kSteps; ++k) {
+  auto best = [&](const Counts& c) {
+    int b = kCalibrationHalf;  // 0.5 unless another threshold does strictly better
+    for (int k = 0; k < kCalibrationSteps; ++k) {
       if (c[static_cast<std::size_t>(k)].f1() > c[static_cast<std::size_t>(b)].f1()) b = k;
     }
     return b;
   };
   const int bn = best(node), be = best(edge);
-  Calibration cal{threshold(bn), threshold(be), node[static_cast<std::size_t>(bn)].f1(),
+  Calibration cal{calibration_threshold(bn), calibration_threshold(be), node[static_cast<std::size_t>(bn)].f1(),
                   edge[static_cast<std::size_t>(be)].f1()};
   auto logit = [](float t) { return std::log(t / (1 - t)); };
   std::vector<float> p(model.parameters().begin(), model.parameters().end());

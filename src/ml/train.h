@@ -76,14 +76,21 @@ struct Evaluation {
 // REQUIRES: every window's graph validates and its labels have the right sizes.
 Evaluation evaluate(const GraphModel& model, std::span<const LabelledWindow> windows, float threshold = 0.5f);
 
-// The flag thresholds that maximise F1 on `windows` (per node and per CSR entry; 0.05 to 0.95 in steps of 0.05, then
-// 0.96 to 0.99), folded into the output biases (logit shifted by -logit(t)) so that every user of the model flags at
-// 0.5: the calibration travels inside the model file, and float and int8 paths share it. Class weighting makes the
-// raw scores lean towards recall; calibrating on the training windows (never the validation ones) restores precision.
+// The flag thresholds that maximise F1 on `windows` (per node, and per link as `links` counts them; 0.01 to 0.99 in
+// steps of 0.01, then 0.991 to 0.999), folded into the output biases (logit shifted by -logit(t)) so that every user
+// of the model flags at 0.5: the calibration travels inside the model file, and float and int8 paths share it. Class
+// weighting makes the raw scores lean towards recall; calibration restores precision. Calibrate on windows the model
+// was not trained on (held-out training seeds: the training windows overfit) and never on the validation windows.
+//   kUndirected: one count per undirected link, flagged when either of its entries is, positive when either entry's
+//                label is (how the simulator and `meshloop train` score detection, DESIGN.md); an entry without a
+//                reverse counts alone.
+//   kPerEntry:   one count per CSR entry (what evaluate() counts).
+enum class LinkCounting : std::uint8_t { kUndirected, kPerEntry };
 struct Calibration {
   float node_threshold = 0.5f, edge_threshold = 0.5f;  // on the uncalibrated scores
-  double node_f1 = 0, edge_f1 = 0;                     // on `windows` at those thresholds
+  double node_f1 = 0, edge_f1 = 0;                     // on `windows` at those thresholds, links counted as asked
 };
-Calibration calibrate(GraphSage& model, std::span<const LabelledWindow> windows);
+Calibration calibrate(GraphSage& model, std::span<const LabelledWindow> windows,
+                      LinkCounting links = LinkCounting::kUndirected);
 
 }  // namespace meshloop::ml

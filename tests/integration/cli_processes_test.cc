@@ -87,6 +87,68 @@ TEST_F(CliProcessesTest, NodeRejectsBadInputWithExitCode2AndAPreciseMessage) {
   EXPECT_NE(yaml.output.find("node.idd"), std::string::npos) << yaml.output;
 }
 
+// Calibration windows must be held out from training and from validation: an overlapping seed is refused before
+// anything is simulated or written.
+TEST_F(CliProcessesTest, TrainRefusesACalibrationSeedItTrainsOrValidatesOn) {
+  const std::string model = dir_ + "/model.bin";
+  for (const auto& [seeds, says] : {std::pair{"3,101", "calibration seed 101 is also a validation seed"},
+                                    std::pair{"1", "calibration seed 1 is also a training seed"}}) {
+    CliRun r = run({"train", "--quiet", "--out", model, "--train-seeds", "1,2", "--val-seeds", "101",
+                    "--calibration-seeds", seeds});
+    EXPECT_EQ(exit_code(r), 2) << r.output;
+    EXPECT_NE(r.output.find(says), std::string::npos) << "expected '" << says << "' in: " << r.output;
+  }
+  EXPECT_FALSE(std::filesystem::exists(model));
+}
+
+// A tiny end-to-end run: the calibration runs are simulated on the training topologies, listed in the report as
+// their own set, and the thresholds come from them.
+TEST_F(CliProcessesTest, TrainCalibratesOnItsHeldOutCalibrationRuns) {
+  const std::string model = dir_ + "/model.bin", report = dir_ + "/report.json";
+  CliRun r = run({"train",
+                  "--quiet",
+                  "--out",
+                  model,
+                  "--report",
+                  report,
+                  "--nodes",
+                  "8",
+                  "--duration",
+                  "80s",
+                  "--faults",
+                  "2",
+                  "--epochs",
+                  "1",
+                  "--train-topologies",
+                  "rgg",
+                  "--val-topologies",
+                  "rgg",
+                  "--train-seeds",
+                  "1",
+                  "--calibration-seeds",
+                  "2",
+                  "--val-seeds",
+                  "101"},
+                 std::chrono::seconds(50));
+  ASSERT_EQ(exit_code(r), 0) << r.output;
+  std::ifstream in(report);
+  const auto j = nlohmann::json::parse(in);
+  EXPECT_EQ(j["calibration"]["set"], "calibration");
+  std::size_t calibration_windows = 0;
+  std::vector<std::string> sets;
+  for (const auto& run : j["runs"]) {
+    sets.push_back(run["set"].get<std::string>());
+    if (run["set"] == "calibration") {
+      EXPECT_EQ(run["seed"], 2);
+      calibration_windows += run["windows"].get<std::size_t>();
+    }
+  }
+  EXPECT_EQ(sets, (std::vector<std::string>{"train", "calibration", "validation"}));
+  EXPECT_GT(calibration_windows, 0u);
+  EXPECT_EQ(j["calibration"]["windows"], calibration_windows);
+  EXPECT_TRUE(std::filesystem::exists(model));
+}
+
 TEST_F(CliProcessesTest, NodeStopsCleanlyOnSigterm) {
   const auto port = free_udp_port().value();
   const std::string out = dir_ + "/node.txt";

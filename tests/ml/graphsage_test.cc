@@ -243,9 +243,10 @@ TEST(GraphSageTraining, CalibrationFoldsTheBestThresholdsIntoTheModel) {
   auto trained = train(data, config);
   ASSERT_TRUE(trained.ok());
   const GraphSage raw = trained->model;
-  const Calibration cal = calibrate(trained->model, data);
-  EXPECT_GE(cal.node_threshold, 0.05f);
-  EXPECT_LE(cal.edge_threshold, 0.99f);
+  // Per entry, so that evaluate() (which counts per entry) is its oracle.
+  const Calibration cal = calibrate(trained->model, data, LinkCounting::kPerEntry);
+  EXPECT_GE(cal.node_threshold, 0.01f);
+  EXPECT_LE(cal.edge_threshold, 0.999f);
   const Evaluation before_node = evaluate(raw, data, cal.node_threshold);
   const Evaluation before_edge = evaluate(raw, data, cal.edge_threshold);
   const Evaluation after = evaluate(trained->model, data, 0.5f);
@@ -257,6 +258,56 @@ TEST(GraphSageTraining, CalibrationFoldsTheBestThresholdsIntoTheModel) {
   const Evaluation half = evaluate(raw, data, 0.5f);
   EXPECT_GE(cal.node_f1, half.node.f1());
   EXPECT_GE(cal.edge_f1, half.edge.f1());
+}
+
+// A model whose edge score is sigmoid(relu(loss_in) - 3) and whose node score is sigmoid(-3): a link's two entries
+// can be given any scores (above 0.047) through their loss_in.
+GraphSage edge_score_model() {
+  const GraphSage::Shape shape{2, 1};
+  const auto layout = detail::Layout::of(kNodeFeatureCount, kEdgeFeatureCount, shape.hidden, shape.edge_hidden);
+  std::vector<float> p(layout.size, 0.0f);
+  p[layout.e + index(EdgeFeature::kLossIn)] = 1.0f;
+  p[layout.q] = 1.0f;
+  p[layout.d] = -3.0f;
+  p[layout.bn] = -3.0f;
+  return GraphSage::from_parameters(shape, Normaliser::identity(), p).value();
+}
+
+// Detection is scored per undirected link, flagged when either entry is (DESIGN.md). A faulty link whose entries
+// disagree (one sees the loss, the other does not) next to a healthy link whose entries both look mildly lossy:
+// per entry no threshold separates them, per undirected link (the larger entry score) one does, and calibration
+// picks it.
+TEST(GraphSageTraining, CalibrationCountsLinksAsTheSimulatorScoresThem) {
+  const std::vector<std::pair<std::int32_t, std::int32_t>> links = {{0, 1}, {2, 3}};
+  LabelledWindow w{Graph::from_links(4, links), std::vector<float>(4, 0.0f), {}};
+  const std::vector<std::int32_t> rev = reverse_edges(w.graph);
+  w.edge_labels.assign(w.graph.num_edges(), 0.0f);
+  for (std::size_t e = 0; e < w.graph.num_edges(); ++e) {
+    const bool faulty_link = w.graph.sources()[e] <= 1;
+    const bool seeing_end = w.graph.sources()[e] == 0;
+    w.graph.edge_features(static_cast<Eigen::Index>(e), static_cast<Eigen::Index>(index(EdgeFeature::kLossIn))) =
+        faulty_link ? (seeing_end ? 6.0f : 0.5f) : 3.5f;  // scores 0.953 / 0.076 on the faulty link, 0.622 healthy
+    w.edge_labels[e] = faulty_link ? 1.0f : 0.0f;
+  }
+  ASSERT_TRUE(w.graph.validate().ok());
+  const std::vector<LabelledWindow> data(3, w);
+
+  GraphSage per_entry = edge_score_model();
+  const Calibration entry_cal = calibrate(per_entry, data, LinkCounting::kPerEntry);
+  EXPECT_LT(entry_cal.edge_f1, 0.7);  // the best per-entry F1 is 2/3
+
+  GraphSage model = edge_score_model();
+  const Calibration cal = calibrate(model, data);  // kUndirected by default
+  EXPECT_DOUBLE_EQ(cal.edge_f1, 1.0);
+  EXPECT_GT(cal.edge_threshold, 0.622f);
+  EXPECT_LE(cal.edge_threshold, 0.953f);
+  EXPECT_FLOAT_EQ(cal.node_threshold, 0.5f);  // no positive nodes: nothing beats 0.5, the bias is untouched
+  // Folded into the model: at 0.5 the faulty link is flagged (through its seeing end), the healthy one is not.
+  const Scores s = model.score(w.graph);
+  for (std::size_t e = 0; e < w.graph.num_edges(); ++e) {
+    const float link_score = std::max(s.edge[e], s.edge[static_cast<std::size_t>(rev[e])]);
+    EXPECT_EQ(link_score >= 0.5f, w.edge_labels[e] > 0.5f) << "entry " << e << " score " << s.edge[e];
+  }
 }
 
 TEST(GraphSageTraining, RefusesLabelsOfTheWrongSize) {
