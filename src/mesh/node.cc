@@ -353,6 +353,13 @@ struct Node::Impl {
     }
   }
 
+  // 50-150% of flood_delay (RFC 5148's flooding jitter). Neighbours that hear an advertisement together would
+  // otherwise flush together and send it to each other across the same link; jittered, the later one has mostly
+  // heard the earlier one's copy by then and skips it (flush_floods' implicit-ack check).
+  Duration jittered_flood_delay() {
+    return Duration{static_cast<std::int64_t>(static_cast<double>(config.flood_delay.count()) * (0.5 + rng.uniform()))};
+  }
+
   // --- trace contexts of advertisements (mesh/trace_hooks.h) -------------------------------------------------
   // Keeps `context` as the trace context of `origin`'s LSA `seq` (empty: forget any), flooded with every copy.
   void keep_lsa_trace(NodeId origin, std::uint32_t seq, TraceContext context) {
@@ -549,7 +556,7 @@ struct Node::Impl {
     if (spf_needed) schedule_spf(now);
     bool queued = false;
     for (const PortFlood& f : floods) queued = queued || !f.to_send.empty() || !f.to_ack.empty();
-    if (queued && flush_at == kTimeNever) flush_at = now + config.flood_delay;
+    if (queued && flush_at == kTimeNever) flush_at = now + jittered_flood_delay();
   }
 
   NodeConfig config;
