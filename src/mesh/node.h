@@ -43,7 +43,7 @@ struct NodeConfig {
   Duration flood_delay = milliseconds(10);           // batch floods and acks this long into fewer packets
   Duration spf_initial_delay = milliseconds(5);      // SPF throttling (OSPF style): first run after this,
   Duration spf_hold = milliseconds(50);              // then at least this apart, doubling under churn
-  Duration spf_max_hold = seconds(2);                //   up to this
+  Duration spf_max_hold = milliseconds(500);          //   up to this (2 s let a stale table loop traffic)
   Duration reroute_pin = seconds(2);         // keep repaired traffic pinned this long after a topology change
   Duration backup_active_window = seconds(5);  // precompute backups for destinations with traffic this recent
   int estimator_window = 10;                 // hellos in the delivery-ratio window
