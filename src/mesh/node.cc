@@ -219,8 +219,13 @@ struct Node::Impl {
     for (const Lsa& lsa : update.lsas) {
       f.to_ack.push_back({lsa.origin, lsa.seq});
       if (lsa.origin == self) {
-        // A copy of ourselves from before a restart: jump past it so our current view wins.
-        if (lsa.seq >= own_seq) {
+        // A copy of ourselves from before a restart: jump past it so our current view wins. Our current copy coming
+        // back (a database exchange sends everything) is just an acknowledgement: re-originating for it flooded the
+        // whole mesh on every neighbour-up, held links included.
+        const Lsdb::Entry* mine = lsdb.find(self);
+        const bool current = mine && mine->lsa.seq == lsa.seq && mine->lsa.links == lsa.links &&
+                             mine->lsa.flags == lsa.flags;
+        if (lsa.seq >= own_seq && !current) {
           own_seq = lsa.seq;
           own_dirty = true;
           own_must = true;
