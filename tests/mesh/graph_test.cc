@@ -555,5 +555,38 @@ TEST(GraphTest, DisjointPairTakesTheCheapestPairNotTheShortestPath) {
   EXPECT_EQ(pair->second, (std::vector<Index>{0, 2, 3}));
 }
 
+// Edits keep spare room per row; a row that outgrows it re-lays the arrays out. Either way the edited graph must
+// equal one built from the same edges, and the other rows must be untouched.
+TEST(GraphTest, EditsPastARowsSpareRoomMatchAFreshBuild) {
+  std::vector<NodeId> ids{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
+  std::vector<Graph::Edge> edges{{1, 2, 10}, {2, 1, 10}, {3, 4, 7}, {4, 3, 7}};
+  Graph g = Graph::build(ids, edges);
+  // Node 1 (index 0) gains ten out-edges one at a time: more than the spare room of its row.
+  for (NodeId v = 3; v <= 12; ++v) {
+    g.set_edge(0, g.index_of(v), v);
+    edges.push_back({1, v, v});
+  }
+  g.set_edge(0, g.index_of(2), kInfiniteCost);  // and loses one
+  edges.erase(edges.begin());
+  // Node 3 (index 2) gets a whole new row, longer than its old one plus its room.
+  const std::vector<Index> targets{0, 1, 3, 4, 5, 6, 7};
+  const std::vector<Cost> costs{1, 2, 3, 4, 5, 6, 7};
+  g.set_out_edges(2, targets, costs);
+  std::erase_if(edges, [](const Graph::Edge& e) { return e.from == 3; });
+  for (std::size_t k = 0; k < targets.size(); ++k) edges.push_back({3, ids[targets[k]], costs[k]});
+
+  const Graph fresh = Graph::build(ids, edges);
+  ASSERT_EQ(g.size(), fresh.size());
+  EXPECT_EQ(g.edge_count(), fresh.edge_count());
+  for (Index i = 0; i < g.size(); ++i) {
+    const auto a = g.targets(i);
+    const auto b = fresh.targets(i);
+    ASSERT_EQ(std::vector<Index>(a.begin(), a.end()), std::vector<Index>(b.begin(), b.end())) << "row " << i;
+    const auto ca = g.costs(i);
+    const auto cb = fresh.costs(i);
+    EXPECT_EQ(std::vector<Cost>(ca.begin(), ca.end()), std::vector<Cost>(cb.begin(), cb.end())) << "row " << i;
+  }
+}
+
 }  // namespace
 }  // namespace meshloop::mesh
