@@ -86,6 +86,27 @@ float median_of(std::vector<float>& v) {
   return lo + (hi - lo) / 2;
 }
 
+// z with P(Z <= z) = q for a standard normal Z, by bisection on erfc (run once per detector). REQUIRES: 0.5 < q < 1.
+float normal_quantile(float q) {
+  double lo = 0.0, hi = 10.0;
+  for (int i = 0; i < 60; ++i) {
+    const double mid = (lo + hi) / 2;
+    (0.5 * std::erfc(-mid / std::sqrt(2.0)) < q ? lo : hi) = mid;
+  }
+  return static_cast<float>((lo + hi) / 2);
+}
+
+// The spread a normal distribution with the baseline's bad-side tail would have: (q - median) / z(q) at quantile
+// q on the bad side (q or 1 - q). MAD alone is blind to zero-inflated features: with 1% background loss most windows
+// lose no hello, so MAD is 0, the spread sat on its floor, and two lost hellos of a window's 25 (8%) were beyond
+// any z threshold: 18% of the elements of a fault-free 100-node mesh were flagged every window.
+float tail_spread(std::vector<float>& v, float median, Bad bad, float q, float z) {
+  const double at = bad == Bad::kHigh ? q : 1.0 - q;
+  const auto k = v.begin() + static_cast<std::ptrdiff_t>(at * static_cast<double>(v.size() - 1));
+  std::nth_element(v.begin(), k, v.end());
+  return std::abs(*k - median) / z;
+}
+
 }  // namespace
 
 void Verdicts::resize(std::size_t nodes, std::size_t edges) {
@@ -164,7 +185,8 @@ Status RuleScorer::observe(const Graph& graph, TimePoint, Verdicts& out) {
 
 // --- thresholds --------------------------------------------------------------------------------------------
 
-ThresholdDetector::ThresholdDetector(ThresholdConfig config) : config_(config) {}
+ThresholdDetector::ThresholdDetector(ThresholdConfig config)
+    : config_(config), tail_z_(normal_quantile(std::clamp(config.tail_quantile, 0.51f, 0.9999f))) {}
 
 ThresholdDetector::Baseline ThresholdDetector::view(const Feature& f, std::size_t warmup) {
   Baseline b;
@@ -187,7 +209,8 @@ ThresholdDetector::Baseline ThresholdDetector::baseline(EdgeFeature f) const {
 // worst[i] = max over features; then the window's samples join the baseline.
 template <std::size_t N>
 void ThresholdDetector::score_features(const FeatureMatrix& features, const std::array<FeatureInfo, N>& info,
-                                       std::array<Feature, N>& state, std::vector<float>& worst) {
+                                       std::array<Feature, N>& state, std::vector<float>& worst,
+                                       const std::vector<std::uint8_t>& flagged) {
   const auto rows = static_cast<std::size_t>(features.rows());
   worst.assign(rows, 0.0f);
   std::vector<float>& values = scratch_;
@@ -198,6 +221,7 @@ void ThresholdDetector::score_features(const FeatureMatrix& features, const std:
       values[i] = transform_value(info[f].transform, features(static_cast<Index>(i), static_cast<Index>(f)));
     }
     const bool ready = !st.windows.empty() && st.windows.size() >= config_.warmup_windows;
+    bool shifting = false;
     if (ready) {
       const float sign = info[f].bad == Bad::kHigh ? 1.0f : -1.0f;
       std::size_t measured = 0, beyond = 0;
@@ -206,19 +230,9 @@ void ThresholdDetector::score_features(const FeatureMatrix& features, const std:
         ++measured;
         if (sign * (x - st.median) / st.spread >= config_.enter_z) ++beyond;
       }
-      const bool shifting = measured > 0 && static_cast<float>(beyond) >=
-                                                config_.shift_fraction * static_cast<float>(measured);
-      if (shifting) {
-        // Most of the mesh moved at once: a regime, not a fault. This feature casts no vote this window, and
-        // after shift_windows such windows its baseline forgets the old regime.
-        if (++st.shift_run >= config_.shift_windows) {
-          const auto keep = static_cast<std::size_t>(std::max(config_.shift_windows - 1, 0));
-          while (st.windows.size() > keep) st.windows.pop_front();
-          st.shift_run = 0;
-          ++st.relearned;
-        }
-      } else {
-        st.shift_run = 0;
+      // Most of the mesh moved at once: a regime, not a fault. This feature casts no vote this window.
+      shifting = measured > 0 && static_cast<float>(beyond) >= config_.shift_fraction * static_cast<float>(measured);
+      if (!shifting) {
         for (std::size_t i = 0; i < rows; ++i) {
           const float x = values[i];
           if (std::isnan(x)) continue;
@@ -227,24 +241,39 @@ void ThresholdDetector::score_features(const FeatureMatrix& features, const std:
       }
     }
     // Learn: an evenly strided sample of this window's measured values.
+    // Flagged elements teach nothing: a fault the baseline learned would widen the tail that is meant to find it.
+    auto learnable = [&](std::size_t i) { return !std::isnan(values[i]) && flagged[i] == 0; };
     std::vector<float> sample;
     std::size_t measured = 0;
-    for (float x : values) measured += std::isnan(x) ? 0 : 1;
+    for (std::size_t i = 0; i < rows; ++i) measured += learnable(i) ? 1 : 0;
     const std::size_t stride = std::max<std::size_t>(1, (measured + config_.samples_per_window - 1) /
                                                             std::max<std::size_t>(1, config_.samples_per_window));
     std::size_t k = 0;
-    for (float x : values) {
-      if (std::isnan(x)) continue;
-      if (k++ % stride == 0) sample.push_back(x);
+    for (std::size_t i = 0; i < rows; ++i) {
+      if (!learnable(i)) continue;
+      if (k++ % stride == 0) sample.push_back(values[i]);
     }
     if (sample.empty()) continue;
-    st.windows.push_back(std::move(sample));
+    // A shift's windows wait aside: after shift_windows in a row they are the new regime's baseline; a shorter one
+    // (a mesh-wide fault) leaves no trace, where learning its first window widened the tail enough to hide the rest.
+    if (shifting) {
+      st.shifted.push_back(std::move(sample));
+      if (static_cast<int>(st.shifted.size()) < config_.shift_windows) continue;
+      st.windows = std::move(st.shifted);
+      st.shifted.clear();
+      ++st.relearned;
+    } else {
+      st.shifted.clear();
+      st.windows.push_back(std::move(sample));
+    }
     while (st.windows.size() > config_.history_windows) st.windows.pop_front();
     values.clear();
     for (const auto& w : st.windows) values.insert(values.end(), w.begin(), w.end());
     st.median = median_of(values);
+    const float tail =
+        info[f].noisy ? tail_spread(values, st.median, info[f].bad, config_.tail_quantile, tail_z_) : 0.0f;
     for (float& x : values) x = std::abs(x - st.median);
-    st.spread = std::max(1.4826f * median_of(values), info[f].min_spread);
+    st.spread = std::max({1.4826f * median_of(values), tail, info[f].min_spread});
   }
 }
 
@@ -262,8 +291,21 @@ Status ThresholdDetector::observe(const Graph& graph, TimePoint, Verdicts& out) 
   const std::size_t n = graph.num_nodes(), m = graph.num_edges();
   out.resize(n, m);
   std::vector<float> node_z, edge_z;
-  score_features(graph.node_features, node_feature_info(), node_, node_z);
-  score_features(graph.edge_features, edge_feature_info(), edge_, edge_z);
+  auto was_flagged = [](const auto& states, auto key) -> std::uint8_t {
+    auto it = states.find(key);
+    return it != states.end() && it->second.flagged ? 1 : 0;
+  };
+  std::vector<std::uint8_t> node_flagged(n), edge_flagged(m);
+  for (std::size_t v = 0; v < n; ++v) {
+    node_flagged[v] = was_flagged(node_state_, graph.node_id(v));
+    for (std::int32_t i = graph.offsets[v]; i < graph.offsets[v + 1]; ++i) {
+      const auto e = static_cast<std::size_t>(i);
+      const auto to = graph.node_id(static_cast<std::size_t>(graph.targets[e]));
+      edge_flagged[e] = was_flagged(edge_state_, edge_key(graph.node_id(v), to));
+    }
+  }
+  score_features(graph.node_features, node_feature_info(), node_, node_z, node_flagged);
+  score_features(graph.edge_features, edge_feature_info(), edge_, edge_z, edge_flagged);
   const float full = 2 * config_.enter_z;
   for (std::size_t v = 0; v < n; ++v) {
     Element& e = node_state_[graph.node_id(v)];

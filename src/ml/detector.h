@@ -85,15 +85,17 @@ struct ThresholdConfig {
   float exit_z = 3.0f;                   // ... and clear only when every feature is back below this
   int enter_windows = 1;                 // consecutive windows at or above enter_z before flagging
   int exit_windows = 2;                  // consecutive windows below exit_z before clearing
+  float tail_quantile = 0.99f;           // noisy features' spread also covers the baseline's tail (features.h)
   float shift_fraction = 0.3f;           // a feature beyond enter_z on this share of the elements at once is a
   int shift_windows = 3;                 //   regime, not a fault: ignored that window; after this many windows in a
-                                         //   row, its baseline restarts from the recent windows (re-learning)
+                                         //   row, its baseline restarts from those windows (re-learning)
 };
 
 // Self-learning thresholds: for every feature (features.h), a robust baseline of the whole neighbourhood's recent
 // values (median and 1.4826 x MAD of the transformed values over the last history_windows windows; the spread is
-// floored at the feature's min_spread). An element's score is its worst feature's z-score on the bad side; a
-// persistent fault on a few elements cannot drag the median, so it stays flagged for as long as it lasts.
+// floored at the feature's min_spread and, for noisy features, at least what the baseline's bad-side tail_quantile
+// implies). An element's score is its worst feature's z-score on the bad side; flagged elements do not feed the
+// baseline, so a persistent fault can drag neither its median nor its tail and stays flagged for as long as it lasts.
 class ThresholdDetector final : public Detector {
  public:
   explicit ThresholdDetector(ThresholdConfig config = {});
@@ -113,8 +115,8 @@ class ThresholdDetector final : public Detector {
  private:
   struct Feature {
     std::deque<std::vector<float>> windows;
+    std::deque<std::vector<float>> shifted;  // samples of the regime shift in progress, not learned yet
     float median = 0, spread = 0;
-    int shift_run = 0;
     std::uint64_t relearned = 0;
   };
   struct Element {
@@ -124,11 +126,13 @@ class ThresholdDetector final : public Detector {
   };
   template <std::size_t N>
   void score_features(const FeatureMatrix& features, const std::array<FeatureInfo, N>& info,
-                      std::array<Feature, N>& state, std::vector<float>& worst);
+                      std::array<Feature, N>& state, std::vector<float>& worst,
+                      const std::vector<std::uint8_t>& flagged);
   void update_element(Element& e, float z);
   static Baseline view(const Feature& f, std::size_t warmup);
 
   ThresholdConfig config_;
+  float tail_z_;  // the standard normal quantile of config_.tail_quantile
   std::array<Feature, kNodeFeatureCount> node_;
   std::array<Feature, kEdgeFeatureCount> edge_;
   std::unordered_map<std::uint32_t, Element> node_state_;

@@ -13,9 +13,9 @@ const std::array<FeatureInfo, kNodeFeatureCount>& node_feature_info() {
       {"memory", Bad::kHigh, Transform::kIdentity, 0.02f},
       {"queue_drop_ratio", Bad::kHigh, Transform::kIdentity, 0.01f},
       {"forward_loss_ratio", Bad::kHigh, Transform::kIdentity, 0.01f},
-      {"up_neighbour_ratio", Bad::kLow, Transform::kIdentity, 0.05f},
+      {"up_neighbour_ratio", Bad::kLow, Transform::kIdentity, 0.05f, false},
       {"route_changes_per_s", Bad::kHigh, Transform::kLog1p, 0.1f},
-      {"telemetry_age_s", Bad::kHigh, Transform::kLog1p, 0.2f},
+      {"telemetry_age_s", Bad::kHigh, Transform::kLog1p, 0.2f, false},
   }};
   return info;
 }
@@ -26,8 +26,8 @@ const std::array<FeatureInfo, kEdgeFeatureCount>& edge_feature_info() {
       {"loss_out", Bad::kHigh, Transform::kIdentity, 0.01f},
       {"rtt_ms", Bad::kHigh, Transform::kLog1p, 0.05f},
       {"jitter_ms", Bad::kHigh, Transform::kLog1p, 0.1f},
-      {"link_age_s", Bad::kLow, Transform::kLog1p, 0.5f},
-      {"up", Bad::kLow, Transform::kIdentity, 0.1f},
+      {"link_age_s", Bad::kLow, Transform::kLog1p, 0.5f, false},
+      {"up", Bad::kLow, Transform::kIdentity, 0.1f, false},
       {"rssi_dbm", Bad::kLow, Transform::kIdentity, 1.0f},
       {"snr_db", Bad::kLow, Transform::kIdentity, 1.0f},
       {"throughput_mbps", Bad::kLow, Transform::kLog1p, 0.1f},

@@ -63,6 +63,10 @@ struct FeatureInfo {
   Transform transform;
   float min_spread;  // floor on the threshold detector's robust spread, in transformed units (a loss that is 0
                      // everywhere has MAD 0; without a floor 0.001 would be "infinitely" anomalous)
+  // Healthy values fluctuate (ratios and rates of small counts: a lost hello, a dropped packet), so the threshold
+  // detector takes its spread from the baseline's tail too. False for state features (a link is up, its age, the
+  // share of neighbours up): healthy they barely move, and their tail in the baseline is the faults themselves.
+  bool noisy = true;
 };
 
 const std::array<FeatureInfo, kNodeFeatureCount>& node_feature_info();

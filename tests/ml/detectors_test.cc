@@ -147,6 +147,58 @@ TEST(ThresholdDetector, APersistentFaultStaysFlaggedBecauseFewElementsCannotMove
   }
 }
 
+// Counted losses are zero-inflated: with 1 % background loss most 25-hello windows lose nothing and a few lose two
+// (8 %). The median absolute deviation of such a baseline is 0, so the spread used to sit on its floor (0.01) and
+// every two-hello window was a 6-sigma anomaly; the baseline's tail now sets the spread of such noisy features.
+TEST(ThresholdDetector, ZeroInflatedLossNoiseIsNotAnAnomalyButARealLossIs) {
+  Mesh mesh(4);
+  ThresholdDetector d;
+  Verdicts v;
+  Rng noise(7);
+  auto counted = [&](Graph g) {
+    for (std::size_t e = 0; e < static_cast<std::size_t>(g.num_edges()); ++e) {
+      for (EdgeFeature f : {EdgeFeature::kLossIn, EdgeFeature::kLossOut}) {
+        const double u = noise.uniform();
+        set(g, e, f, u < 0.03 ? 0.08f : (u < 0.2 ? 0.04f : 0.0f));
+      }
+    }
+    return g;
+  };
+  std::size_t false_flags = 0, verdicts = 0;
+  for (int i = 0; i < 60; ++i) {
+    ASSERT_TRUE(d.observe(counted(mesh.window()), window_end(i), v).ok());
+    if (i < 10) continue;  // the baseline is still young
+    false_flags += flags(v.edge_flag) + flags(v.node_flag);
+    verdicts += v.edge_flag.size() + v.node_flag.size();
+  }
+  EXPECT_LE(static_cast<double>(false_flags), 0.01 * static_cast<double>(verdicts));
+  Graph g = counted(mesh.window());
+  mesh.set_link_loss(g, 4, 0.5f);
+  ASSERT_TRUE(d.observe(g, window_end(60), v).ok());
+  EXPECT_EQ(v.edge_flag[4], 1);
+  EXPECT_EQ(v.edge_flag[mesh.reverse(4)], 1);
+}
+
+// A mesh-wide jump shorter than shift_windows (a fault everywhere at once, not a new regime) must not be learned:
+// one window of it in the history would widen the tail enough to hide the faults that follow.
+TEST(ThresholdDetector, AShortMeshWideJumpLeavesTheBaselineAsItWas) {
+  Mesh mesh(5);
+  ThresholdDetector d;
+  Verdicts v;
+  int i = 0;
+  for (; i < 30; ++i) ASSERT_TRUE(d.observe(mesh.window(0.01), window_end(i), v).ok());
+  const auto before = d.baseline(EdgeFeature::kLossIn);
+  for (int k = 0; k < 2; ++k, ++i) ASSERT_TRUE(d.observe(mesh.window(0.3), window_end(i), v).ok());
+  ASSERT_TRUE(d.observe(mesh.window(0.01), window_end(i++), v).ok());
+  const auto after = d.baseline(EdgeFeature::kLossIn);
+  EXPECT_EQ(after.relearned, 0u);
+  EXPECT_NEAR(after.spread, before.spread, 0.2f * before.spread);
+  Graph g = mesh.window(0.01);
+  mesh.set_link_loss(g, 2, 0.2f);
+  ASSERT_TRUE(d.observe(g, window_end(i), v).ok());
+  EXPECT_EQ(v.edge_flag[2], 1);
+}
+
 TEST(ThresholdDetector, RelearnsAfterAMeshWideRegimeShiftAndStillSeesFaultsInTheNewRegime) {
   Mesh mesh(3);
   ThresholdDetector d;
