@@ -369,16 +369,21 @@ bool update_shortest_paths(const Graph& g, ShortestPaths& sp, std::span<const In
 
   // Cut roots: a tree edge p -> v at a changed node that vanished or got dearer (its old cost is exactly
   // dist[v] - dist[p]), or whose p may no longer carry transit. Any other tree edge is as it was.
+  bool cut = false;
   for (Index v = 0; v < n; ++v) {
     const Index p = parent[v];
     if (p == kNoIndex || ((state[p] | state[v]) & kChanged) == 0) continue;
-    if (g.edge_cost(p, v) > dist[v] - dist[p] || !transit(p)) state[v] |= kAffected | kResolved;
+    if (g.edge_cost(p, v) > dist[v] - dist[p] || !transit(p)) {
+      state[v] |= kAffected | kResolved;
+      cut = true;
+    }
   }
-  // Their subtrees: walk up each parent chain to a node already known, once per node.
+  // Their subtrees: walk up each parent chain to a node already known, once per node (none when nothing was cut,
+  // the usual case: a cheaper or new link, or a dearer one off the tree).
   std::vector<Index> chain;
   std::vector<Index> affected;
   state[s] |= kResolved;
-  for (Index v = 0; v < n; ++v) {
+  for (Index v = 0; cut && v < n; ++v) {
     chain.clear();
     Index u = v;
     for (; (state[u] & kResolved) == 0 && parent[u] != kNoIndex; u = parent[u]) chain.push_back(u);
