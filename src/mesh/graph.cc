@@ -344,6 +344,7 @@ constexpr std::uint8_t kChanged = 1;   // edges or flag may differ from the old 
 constexpr std::uint8_t kAffected = 2;  // its old tree path is cut: the distance is recomputed
 constexpr std::uint8_t kResolved = 4;  // whether it is affected is known (memo of the walk up the tree)
 constexpr std::uint8_t kHopSet = 8;    // first_hop recomputed
+constexpr std::uint8_t kTouched = 16;  // parent reset or set: listed in `touched`
 }  // namespace
 
 // Why the result equals a full run (costs > 0): the full run's dist is the true distance and its parent[v] the
@@ -392,9 +393,11 @@ bool update_shortest_paths(const Graph& g, ShortestPaths& sp, std::span<const In
     for (Index w : chain) state[w] |= verdict;
     if (state[v] & kAffected) affected.push_back(v);
   }
+  std::vector<Index> touched(affected);
   for (Index v : affected) {
     dist[v] = kUnreachable;
     parent[v] = kNoIndex;
+    state[v] |= kTouched;
   }
 
   std::vector<std::uint32_t> pos(n, kNeverReached);
@@ -408,14 +411,18 @@ bool update_shortest_paths(const Graph& g, ShortestPaths& sp, std::span<const In
     if (nd >= kUnreachable) return;
     if (nd < dist[v]) {
       dist[v] = nd;
-      parent[v] = u;
       if (pos[v] == kNeverReached) {
         heap.push(pack(nd, v));
       } else {
         heap.decrease(pack(nd, v));
       }
-    } else if (nd == dist[v] && u < parent[v]) {
-      parent[v] = u;
+    } else if (nd != dist[v] || u > parent[v]) {
+      return;
+    }
+    parent[v] = u;
+    if ((state[v] & kTouched) == 0) {
+      state[v] |= kTouched;
+      touched.push_back(v);
     }
   };
   // A finite label is always a real path length, so relaxing from any labelled node is sound, seeded or not.
@@ -443,9 +450,20 @@ bool update_shortest_paths(const Graph& g, ShortestPaths& sp, std::span<const In
     for (std::size_t k = 0; k < targets.size(); ++k) relax(u, targets[k], costs[k]);
   }
 
-  // First hops follow parents: a parent that changed without a distance change moves a whole subtree, so redo all,
-  // each node after its parent (memoised walk up the chain).
+  // First hops follow parents, and only touched nodes have new parents. If none of them gets a new first hop, no
+  // node does (by induction on distance; whatever the order, a touched node read its parent's hop while it was
+  // still the old one, which is then also the new one). Otherwise a whole subtree may have moved, and all are
+  // redone, each node after its parent (memoised walk up the chain). That O(n) walk is what a small repair costs
+  // most, the more so in the simulator, where each node's arrays are cold in the cache.
   auto& hop = sp.first_hop;
+  bool moved = false;
+  for (Index v : touched) {
+    const Index p = parent[v];
+    const Index h = p == kNoIndex ? kNoIndex : (p == s ? v : hop[p]);  // unreachable: no node is its child
+    moved = moved || (p != kNoIndex && h != hop[v]);
+    hop[v] = h;
+  }
+  if (!moved) return true;
   hop[s] = kNoIndex;
   state[s] |= kHopSet;
   for (Index v = 0; v < n; ++v) {
