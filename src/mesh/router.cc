@@ -109,8 +109,9 @@ void Router::recompute() {
     return;
   }
   // A patch edits only the edges at the changed origins (their own and the reverses), so those origins are what
-  // the repair needs. Past an eighth of the nodes the repair's seeding and relaxing approaches a full run's work; the
-  // eighth is a judgement, not a measured crossover (bench/graph_bench.cc has the curve).
+  // the repair needs. Past about an eighth of the nodes it costs a full run (graph_bench at 1000 nodes: 64 random
+  // links, 128 ends, break even; clustered changes, as in a partition's heal, repair for less). Below 32 nodes
+  // either is a few microseconds; the floor of 4 keeps small meshes on the repair, which the tests exercise.
   const bool repaired = patched && primary_repairable_ && primary_.source == self_index_ &&
                         patched_.size() <= std::max<std::size_t>(4, graph_.size() / 8) &&
                         update_shortest_paths(graph_, primary_, patched_, no_transit_);
