@@ -99,10 +99,83 @@ void BM_DisjointPair(benchmark::State& state) {
   state.counters["found_ratio"] = static_cast<double>(found) / static_cast<double>(state.iterations());
 }
 
+// Churn on a two-way graph: each step edits `links` random links (of the original topology), both directions: a new
+// cost within 30% of the original (up or down) nine times in ten, else the link vanishes, or comes back if it had
+// (so ~9% are gone at a time). The graph stays close to the original however many steps run. Both SPF benchmarks below
+// replay the same steps, so they compare like with like; an edit costs O(degree), far below either.
+class LinkChurn {
+ public:
+  LinkChurn(const Topology& t, std::uint64_t seed)
+      : graph_(Graph::build(t.nodes, t.edges, Graph::Links::kTwoWayOnly)), rng_(seed) {
+    for (Index u = 0; u < graph_.size(); ++u) {
+      for (Index v : graph_.targets(u)) {
+        if (u < v) links_.push_back({u, v, graph_.edge_cost(u, v), graph_.edge_cost(v, u)});
+      }
+    }
+  }
+  Graph& graph() { return graph_; }
+  // Edits `links` links and returns their ends.
+  const std::vector<Index>& step(int links) {
+    changed_.clear();
+    for (int k = 0; k < links; ++k) {
+      const Link& l =
+          links_[static_cast<std::size_t>(rng_.uniform_int(0, static_cast<std::int64_t>(links_.size()) - 1))];
+      const bool present = graph_.edge_cost(l.u, l.v) != kInfiniteCost;
+      const bool drop = present && rng_.bernoulli(0.1);
+      graph_.set_edge(l.u, l.v, drop ? kInfiniteCost : near(l.uv));
+      graph_.set_edge(l.v, l.u, drop ? kInfiniteCost : near(l.vu));
+      changed_.push_back(l.u);
+      changed_.push_back(l.v);
+    }
+    return changed_;
+  }
+
+ private:
+  struct Link {
+    Index u, v;
+    Cost uv, vu;  // original costs
+  };
+  Cost near(Cost original) { return static_cast<Cost>(static_cast<double>(original) * (0.7 + 0.6 * rng_.uniform())); }
+
+  Graph graph_;
+  Rng rng_;
+  std::vector<Link> links_;
+  std::vector<Index> changed_;
+};
+
+// Incremental SPF after each churn step (args: nodes, links edited per step). With one link per step this is the
+// common case under churn; the larger steps show where a full run becomes cheaper.
+void BM_UpdateShortestPaths(benchmark::State& state) {
+  LinkChurn churn(random_geometric(static_cast<int>(state.range(0)), 1), 2);
+  ShortestPaths sp = shortest_paths(churn.graph(), 0);
+  std::int64_t refused = 0;
+  for (auto _ : state) {
+    const auto& changed = churn.step(static_cast<int>(state.range(1)));
+    refused += !update_shortest_paths(churn.graph(), sp, changed, {});
+    benchmark::DoNotOptimize(sp);
+  }
+  set_counters(state, churn.graph());
+  state.counters["refused"] = static_cast<double>(refused);
+}
+
+// The same steps, each followed by a full run into the same result (as the router did before).
+void BM_ShortestPathsAfterChurn(benchmark::State& state) {
+  LinkChurn churn(random_geometric(static_cast<int>(state.range(0)), 1), 2);
+  ShortestPaths sp = shortest_paths(churn.graph(), 0);
+  for (auto _ : state) {
+    churn.step(static_cast<int>(state.range(1)));
+    shortest_paths(churn.graph(), 0, {}, sp);
+    benchmark::DoNotOptimize(sp);
+  }
+  set_counters(state, churn.graph());
+}
+
 BENCHMARK(BM_Build)->Arg(1000)->Arg(2000)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_ShortestPaths)->Arg(1000)->Arg(2000)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_ShortestPathsExcludingNode)->Arg(1000)->Arg(2000)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_DisjointPair)->Arg(1000)->Arg(2000)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_UpdateShortestPaths)->ArgsProduct({{1000}, {1, 4, 16, 32, 64, 125}})->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_ShortestPathsAfterChurn)->ArgsProduct({{1000}, {1, 4, 16, 32, 64, 125}})->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 }  // namespace meshloop::mesh

@@ -180,6 +180,7 @@ Graph Graph::build(std::span<const NodeId> nodes, std::span<const Edge> edges, L
   for (std::size_t i = 0; i < n; ++i) g.counts_[i] = g.offsets_[i + 1] - g.offsets_[i];
   g.edge_count_ = g.targets_.size();
   if (links == Links::kTwoWayOnly) g.keep_two_way();
+  g.zero_cost_edges_ = static_cast<std::size_t>(std::count(g.costs_.begin(), g.costs_.end(), Cost{0}));  // no slack yet
   g.relayout();
   return g;
 }
@@ -203,6 +204,9 @@ void Graph::relayout(Index grow, std::uint32_t min_capacity) {
 
 void Graph::set_out_edges(Index u, std::span<const Index> targets, std::span<const Cost> costs) {
   const auto count = static_cast<std::uint32_t>(targets.size());
+  const auto old_costs = this->costs(u);
+  zero_cost_edges_ -= static_cast<std::size_t>(std::count(old_costs.begin(), old_costs.end(), Cost{0}));
+  zero_cost_edges_ += static_cast<std::size_t>(std::count(costs.begin(), costs.end(), Cost{0}));
   if (count > capacity(u)) relayout(u, count + kRowSlack);
   std::copy(targets.begin(), targets.end(), targets_.begin() + offsets_[u]);
   std::copy(costs.begin(), costs.end(), costs_.begin() + offsets_[u]);
@@ -214,6 +218,8 @@ void Graph::set_edge(Index u, Index v, Cost cost) {
   const auto t = targets(u);
   const auto at = static_cast<std::uint32_t>(std::lower_bound(t.begin(), t.end(), v) - t.begin());
   const bool present = at < t.size() && t[at] == v;
+  if (present && costs_[offsets_[u] + at] == 0) --zero_cost_edges_;
+  if (cost == 0) ++zero_cost_edges_;
   if (present && cost != kInfiniteCost) {
     costs_[offsets_[u] + at] = cost;
     return;
@@ -278,13 +284,18 @@ Cost Graph::edge_cost(Index from, Index to) const {
 }
 
 ShortestPaths shortest_paths(const Graph& g, Index source, const Exclusions& excluded) {
-  const std::size_t n = g.size();
   ShortestPaths sp;
+  shortest_paths(g, source, excluded, sp);
+  return sp;
+}
+
+void shortest_paths(const Graph& g, Index source, const Exclusions& excluded, ShortestPaths& sp) {
+  const std::size_t n = g.size();
   sp.source = source;
   sp.dist.assign(n, kUnreachable);
   sp.parent.assign(n, kNoIndex);
   sp.first_hop.assign(n, kNoIndex);
-  if (source >= n || source == excluded.node) return sp;
+  if (source >= n || source == excluded.node) return;
 
   std::vector<std::uint32_t> pos(n, kNeverReached);
   std::vector<std::uint64_t> storage;
@@ -325,7 +336,151 @@ ShortestPaths shortest_paths(const Graph& g, Index source, const Exclusions& exc
       sp.first_hop[v] = u == source ? v : hop_via_u;
     }
   }
-  return sp;
+}
+
+namespace {
+// Per-node state of update_shortest_paths.
+constexpr std::uint8_t kChanged = 1;   // edges or flag may differ from the old graph
+constexpr std::uint8_t kAffected = 2;  // its old tree path is cut: the distance is recomputed
+constexpr std::uint8_t kResolved = 4;  // whether it is affected is known (memo of the walk up the tree)
+constexpr std::uint8_t kHopSet = 8;    // first_hop recomputed
+constexpr std::uint8_t kTouched = 16;  // parent reset or set: listed in `touched`
+}  // namespace
+
+// Why the result equals a full run (costs > 0): the full run's dist is the true distance and its parent[v] the
+// lowest-index transit-allowed u with dist[u] + c(u, v) == dist[v] (see 0003), a function of the graph alone. Here
+// every label is the length of a real path in g (an unaffected node keeps its intact old tree path), and when the
+// heap runs dry every edge is relaxed: old edges between unaffected nodes were (the old tree), edges into affected
+// nodes are seeded, edges at changed nodes are relaxed up front, and popped nodes relax all theirs. So the labels
+// are the distances. Parents: a relaxation that ties keeps the lower index, and every u that ties for v's final
+// distance relaxes v at some point, except old candidates of an untouched v, whose lowest (the old parent) is kept.
+bool update_shortest_paths(const Graph& g, ShortestPaths& sp, std::span<const Index> changed,
+                           std::span<const std::uint8_t> no_transit) {
+  const std::size_t n = g.size();
+  const Index s = sp.source;
+  if (s >= n || sp.dist.size() != n || sp.parent.size() != n || sp.first_hop.size() != n) return false;
+  if ((!no_transit.empty() && no_transit.size() != n) || g.zero_cost_edges() != 0) return false;
+  if (std::any_of(changed.begin(), changed.end(), [n](Index o) { return o >= n; })) return false;
+
+  auto& dist = sp.dist;
+  auto& parent = sp.parent;
+  const auto transit = [&](Index u) { return u == s || no_transit.empty() || no_transit[u] == 0; };
+  std::vector<std::uint8_t> state(n, 0);
+  for (Index o : changed) state[o] |= kChanged;
+
+  // Cut roots: a tree edge p -> v at a changed node that vanished or got dearer (its old cost is exactly
+  // dist[v] - dist[p]), or whose p may no longer carry transit. Any other tree edge is as it was.
+  bool cut = false;
+  for (Index v = 0; v < n; ++v) {
+    const Index p = parent[v];
+    if (p == kNoIndex || ((state[p] | state[v]) & kChanged) == 0) continue;
+    if (g.edge_cost(p, v) > dist[v] - dist[p] || !transit(p)) {
+      state[v] |= kAffected | kResolved;
+      cut = true;
+    }
+  }
+  // Their subtrees: walk up each parent chain to a node already known, once per node (none when nothing was cut,
+  // the usual case: a cheaper or new link, or a dearer one off the tree).
+  std::vector<Index> chain;
+  std::vector<Index> affected;
+  state[s] |= kResolved;
+  for (Index v = 0; cut && v < n; ++v) {
+    chain.clear();
+    Index u = v;
+    for (; (state[u] & kResolved) == 0 && parent[u] != kNoIndex; u = parent[u]) chain.push_back(u);
+    const std::uint8_t verdict = kResolved | (state[u] & kAffected);  // unreachable nodes stay as they are
+    state[u] |= kResolved;
+    for (Index w : chain) state[w] |= verdict;
+    if (state[v] & kAffected) affected.push_back(v);
+  }
+  std::vector<Index> touched(affected);
+  for (Index v : affected) {
+    dist[v] = kUnreachable;
+    parent[v] = kNoIndex;
+    state[v] |= kTouched;
+  }
+
+  std::vector<std::uint32_t> pos(n, kNeverReached);
+  std::vector<std::uint64_t> storage;
+  storage.reserve(affected.size() + 2 * changed.size() + 16);
+  IndexedHeap heap(storage, pos);
+  // The full run's relaxation, where "never reached" now means "not queued" (the label may be finite).
+  const auto relax = [&](Index u, Index v, Cost c) {
+    if (pos[v] == kSettled) return;
+    const std::uint64_t nd = dist[u] + c;
+    if (nd >= kUnreachable) return;
+    if (nd < dist[v]) {
+      dist[v] = nd;
+      if (pos[v] == kNeverReached) {
+        heap.push(pack(nd, v));
+      } else {
+        heap.decrease(pack(nd, v));
+      }
+    } else if (nd != dist[v] || u > parent[v]) {
+      return;
+    }
+    parent[v] = u;
+    if ((state[v] & kTouched) == 0) {
+      state[v] |= kTouched;
+      touched.push_back(v);
+    }
+  };
+  // A finite label is always a real path length, so relaxing from any labelled node is sound, seeded or not.
+  const auto tail = [&](Index u) { return dist[u] < kUnreachable && transit(u); };
+  for (Index v : affected) {
+    for (Index u : g.targets(v)) {  // in-neighbours: every edge has its reverse
+      if (tail(u)) relax(u, v, g.edge_cost(u, v));
+    }
+  }
+  for (Index o : changed) {
+    if (tail(o)) {
+      const auto targets = g.targets(o);
+      const auto costs = g.costs(o);
+      for (std::size_t k = 0; k < targets.size(); ++k) relax(o, targets[k], costs[k]);
+    }
+    for (Index u : g.targets(o)) {
+      if (tail(u)) relax(u, o, g.edge_cost(u, o));
+    }
+  }
+  while (!heap.empty()) {
+    const Index u = key_index(heap.pop());
+    if (!transit(u)) continue;
+    const auto targets = g.targets(u);
+    const auto costs = g.costs(u);
+    for (std::size_t k = 0; k < targets.size(); ++k) relax(u, targets[k], costs[k]);
+  }
+
+  // First hops follow parents, and only touched nodes have new parents. If none of them gets a new first hop, no
+  // node does (by induction on distance; whatever the order, a touched node read its parent's hop while it was
+  // still the old one, which is then also the new one). Otherwise a whole subtree may have moved, and all are
+  // redone, each node after its parent (memoised walk up the chain). That O(n) walk is what a small repair costs
+  // most, the more so in the simulator, where each node's arrays are cold in the cache.
+  auto& hop = sp.first_hop;
+  bool moved = false;
+  for (Index v : touched) {
+    const Index p = parent[v];
+    const Index h = p == kNoIndex ? kNoIndex : (p == s ? v : hop[p]);  // unreachable: no node is its child
+    moved = moved || (p != kNoIndex && h != hop[v]);
+    hop[v] = h;
+  }
+  if (!moved) return true;
+  hop[s] = kNoIndex;
+  state[s] |= kHopSet;
+  for (Index v = 0; v < n; ++v) {
+    if (state[v] & kHopSet) continue;
+    if (dist[v] >= kUnreachable) {
+      hop[v] = kNoIndex;
+      continue;
+    }
+    chain.clear();
+    for (Index u = v; (state[u] & kHopSet) == 0; u = parent[u]) chain.push_back(u);
+    for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
+      const Index p = parent[*it];
+      hop[*it] = p == s ? *it : hop[p];
+      state[*it] |= kHopSet;
+    }
+  }
+  return true;
 }
 
 std::vector<Index> path_to(const ShortestPaths& sp, Index target) {

@@ -48,6 +48,8 @@ class Graph {
   // kInfiniteCost when there is no edge.
   Cost edge_cost(Index from, Index to) const;
   std::size_t edge_count() const { return edge_count_; }
+  // Edges of cost 0. With them Dijkstra's ties depend on pop order, which update_shortest_paths cannot reproduce.
+  std::size_t zero_cost_edges() const { return zero_cost_edges_; }
 
   // In-place edits, for a router that patches its graph between SPF runs instead of rebuilding it. Each row keeps
   // spare room (kRowSlack entries), so an edit costs O(degree); a row that outgrows its room re-lays the arrays out
@@ -71,6 +73,7 @@ class Graph {
   std::vector<Index> targets_;
   std::vector<Cost> costs_;
   std::size_t edge_count_ = 0;
+  std::size_t zero_cost_edges_ = 0;
 };
 
 // What to leave out of one computation (a failed neighbour, a failed link, nodes that asked not to carry transit).
@@ -94,6 +97,22 @@ struct ShortestPaths {
   std::vector<Index> first_hop;
 };
 ShortestPaths shortest_paths(const Graph& g, Index source, const Exclusions& excluded = {});
+// The same into `out`, reusing the storage of its vectors.
+void shortest_paths(const Graph& g, Index source, const Exclusions& excluded, ShortestPaths& out);
+
+// Incremental SPF: brings `sp` up to date after edits at a few nodes, repairing only the part of the tree they touch
+// (Ramalingam-Reps: cut the subtrees whose path got dearer or lost transit, re-seed them from their unaffected
+// neighbours, relax the edited edges, and run Dijkstra from there). On success `sp` equals, field by field,
+// shortest_paths(g, sp.source, {.no_transit = no_transit}); the work is O(n) plus a Dijkstra over the nodes whose
+// distance changes. False, with `sp` untouched, when the update cannot guarantee that (g has zero-cost
+// edges, sizes disagree, an index is out of range): then run shortest_paths.
+// `changed` lists the nodes whose out- or in-edges or no_transit flag may differ from the graph `sp` was computed on;
+// duplicates are fine, and every other edge and flag must be as it was.
+// REQUIRES: sp == shortest_paths(g0, sp.source, {.no_transit = no_transit0}) for that earlier graph g0, which had no
+// zero-cost edges (its ties are then canonical); g has the node set of g0, and every edge of g has its reverse
+// (Links::kTwoWayOnly, kept by patching both directions), so a node's in-neighbours are its targets.
+bool update_shortest_paths(const Graph& g, ShortestPaths& sp, std::span<const Index> changed,
+                           std::span<const std::uint8_t> no_transit);
 
 // The path source..target (both included) from a result; empty when unreachable.
 std::vector<Index> path_to(const ShortestPaths& sp, Index target);

@@ -1,8 +1,10 @@
 // Routes from the link-state database: primary next hops by SPF, and node-protecting backup paths.
 //
 // recompute() brings the compact graph up to date (two-way links only: a link counts when both ends advertise it),
-// patching it where a few advertisements changed and rebuilding it otherwise, and runs SPF from us. Backups answer "how do I reach D if my next hop P is gone?": the shortest path in the graph without
-// P (without just the link to P when D is P itself). One SPF per avoided neighbour serves every destination behind
+// patching it where a few advertisements changed and rebuilding it otherwise, and then the tree from us: after a
+// patch at a few origins it repairs the previous tree (incremental SPF, same result), otherwise it runs SPF.
+// Backups answer "how do I reach D if my next hop P is gone?": the shortest path in the graph without P (without
+// just the link to P when D is P itself). One SPF per avoided neighbour serves every destination behind
 // it, so the node precomputes them for the next hops that carry traffic and computes the rest on first need; either
 // way the tree is cached until the next recompute. See docs/decisions/0003-route-computation.md.
 // Thread-safety: none; owned by one Node.
@@ -55,13 +57,16 @@ class Router {
   std::vector<std::pair<NodeId, Route>> all_routes() const;
   std::size_t reachable() const { return reachable_; }
   std::size_t backup_trees() const { return node_avoiding_.size() + link_avoiding_.size(); }
+  // How many recomputes repaired the previous tree instead of running SPF from scratch.
+  std::size_t incremental_runs() const { return incremental_runs_; }
   // The graph of the current database (rebuilt first if stale).
   const Graph& graph();
 
  private:
   const ShortestPaths& tree_avoiding(NodeId avoid, bool link_only);
   void rebuild_graph();
-  // Brings the graph up to date by editing it where advertisements changed; false when a rebuild is due instead.
+  // Brings the graph up to date by editing it where advertisements changed, listing the edited origins in
+  // patched_; false (graph untouched) when a rebuild is due instead.
   bool patch_graph();
   void ensure_fresh() {
     if (stale_) recompute();
@@ -77,6 +82,10 @@ class Router {
   Index self_index_ = kNoIndex;
   std::vector<std::uint8_t> no_transit_;
   ShortestPaths primary_;
+  // primary_ came from a graph without zero-cost edges, so its ties are canonical and it can be repaired.
+  bool primary_repairable_ = false;
+  std::vector<Index> patched_;
+  std::size_t incremental_runs_ = 0;
   std::size_t reachable_ = 0;
   std::map<NodeId, ShortestPaths> node_avoiding_;
   std::map<NodeId, ShortestPaths> link_avoiding_;

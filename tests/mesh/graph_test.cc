@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <set>
+#include <string>
 #include <vector>
 
 #include "core/rng.h"
@@ -586,6 +587,182 @@ TEST(GraphTest, EditsPastARowsSpareRoomMatchAFreshBuild) {
     const auto cb = fresh.costs(i);
     EXPECT_EQ(std::vector<Cost>(ca.begin(), ca.end()), std::vector<Cost>(cb.begin(), cb.end())) << "row " << i;
   }
+}
+
+// --- Incremental SPF -------------------------------------------------------------------------------------------
+
+// A random graph in which every edge has its reverse (costs may differ by direction), as the router builds it.
+Graph random_two_way_graph(Rng& rng, int n, double mean_degree, Cost max_cost) {
+  std::vector<NodeId> ids;
+  for (int i = 0; i < n; ++i) ids.push_back(static_cast<NodeId>(3 * i + 1));
+  std::vector<Graph::Edge> edges;
+  const double p = std::min(1.0, mean_degree / std::max(1, n - 1));
+  for (int a = 0; a < n; ++a) {
+    for (int b = a + 1; b < n; ++b) {
+      if (!rng.bernoulli(p)) continue;
+      edges.push_back({ids[a], ids[b], static_cast<Cost>(rng.uniform_int(1, max_cost))});
+      edges.push_back({ids[b], ids[a], static_cast<Cost>(rng.uniform_int(1, max_cost))});
+    }
+  }
+  return Graph::build(ids, edges, Graph::Links::kTwoWayOnly);
+}
+
+// One random edit of the kinds the router's patches make, keeping every edge's reverse. Records the nodes touched as
+// sparingly as the contract allows (one end of an edited edge is enough, as the router lists only the origin whose
+// advertisement changed), so the repair must find edges through either end. Prefers the source and the tree's
+// edges now and then, where edits matter most.
+void random_edit(Rng& rng, Graph& g, std::vector<std::uint8_t>& no_transit, const ShortestPaths& sp, Cost max_cost,
+                 std::vector<Index>& changed) {
+  const auto n = static_cast<Index>(g.size());
+  auto any = [&] { return static_cast<Index>(rng.uniform_int(0, n - 1)); };
+  Index u = rng.bernoulli(0.2) ? sp.source : any();
+  if (rng.bernoulli(0.4)) {  // a tree edge: the parent of some reached node
+    const Index v = any();
+    if (sp.parent[v] != kNoIndex) u = sp.parent[v];
+  }
+  const auto out = g.targets(u);
+  const Index v =
+      !out.empty() && rng.bernoulli(0.7) ? out[static_cast<std::size_t>(rng.uniform_int(0, out.size() - 1))] : any();
+  auto cost = [&] { return static_cast<Cost>(rng.uniform_int(1, max_cost)); };
+  switch (rng.uniform_int(0, 6)) {
+    case 0:  // cost change, one direction (up or down)
+      if (u != v && g.edge_cost(u, v) != kInfiniteCost) g.set_edge(u, v, cost());
+      break;
+    case 1:  // cost change, both directions
+    case 2:  // link added (or re-costed when present)
+      if (u != v) {
+        g.set_edge(u, v, cost());
+        g.set_edge(v, u, cost());
+      }
+      break;
+    case 3:  // link removed
+      if (u != v) {
+        g.set_edge(u, v, kInfiniteCost);
+        g.set_edge(v, u, kInfiniteCost);
+      }
+      break;
+    case 4:  // transit refused or allowed again
+      no_transit[u] ^= 1;
+      changed.push_back(u);
+      return;
+    case 5: {  // disconnected: every link of u goes
+      const std::vector<Index> gone(out.begin(), out.end());
+      for (Index w : gone) g.set_edge(w, u, kInfiniteCost);
+      g.set_out_edges(u, {}, {});
+      changed.push_back(u);
+      return;
+    }
+    default: {  // reconnected: u gets a fresh set of links
+      std::set<Index> fresh;
+      for (int k = static_cast<int>(rng.uniform_int(1, 4)); k > 0; --k) fresh.insert(any());
+      fresh.erase(u);
+      const auto old = g.targets(u);
+      for (Index w : std::vector<Index>(old.begin(), old.end())) {
+        if (!fresh.count(w)) g.set_edge(w, u, kInfiniteCost);
+      }
+      std::vector<Index> targets(fresh.begin(), fresh.end());
+      std::vector<Cost> costs;
+      for (Index w : targets) {
+        costs.push_back(cost());
+        g.set_edge(w, u, cost());
+      }
+      g.set_out_edges(u, targets, costs);
+      changed.push_back(u);
+      return;
+    }
+  }
+  switch (rng.uniform_int(0, 2)) {  // an edited link: either end will do
+    case 0:
+      changed.push_back(u);
+      break;
+    case 1:
+      changed.push_back(v);
+      break;
+    default:
+      changed.push_back(u);
+      changed.push_back(v);
+      break;
+  }
+}
+
+void expect_same_tree(const ShortestPaths& got, const ShortestPaths& want, const std::string& where) {
+  ASSERT_EQ(got.source, want.source) << where;
+  for (Index v = 0; v < want.dist.size(); ++v) {
+    ASSERT_EQ(got.dist[v], want.dist[v]) << where << " node " << v;
+    ASSERT_EQ(got.parent[v], want.parent[v]) << where << " node " << v;
+    ASSERT_EQ(got.first_hop[v], want.first_hop[v]) << where << " node " << v;
+  }
+}
+
+// The oracle is the full run (itself checked against Bellman-Ford above): after every batch of edits the repaired
+// tree must equal it field by field, ties included. Small graphs with costs 1-3 are all ties; medium ones with the
+// router's cost range are not.
+TEST(GraphTest, IncrementalUpdateEqualsAFullRunAfterRandomEditBatches) {
+  Rng rng(2611);
+  int batches = 0, trees_changed = 0;
+  for (int trial = 0; trial < 400; ++trial) {
+    const bool small = trial % 4 != 0;
+    const int n = small ? static_cast<int>(rng.uniform_int(2, 12)) : static_cast<int>(rng.uniform_int(40, 200));
+    const Cost max_cost = rng.bernoulli(0.5) ? 3 : 400;
+    Graph g = random_two_way_graph(rng, n, small ? rng.uniform_int(1, 4) : rng.uniform_int(2, 9), max_cost);
+    std::vector<std::uint8_t> no_transit(g.size());
+    for (auto& x : no_transit) x = rng.bernoulli(0.1) ? 1 : 0;
+    const auto source = static_cast<Index>(rng.uniform_int(0, n - 1));
+    Exclusions ex;
+    ex.no_transit = no_transit;
+    ShortestPaths sp = shortest_paths(g, source, ex);
+    for (int batch = 0; batch < 25; ++batch) {
+      std::vector<Index> changed;
+      for (int k = static_cast<int>(rng.uniform_int(1, small ? 3 : 8)); k > 0; --k) {
+        random_edit(rng, g, no_transit, sp, max_cost, changed);
+      }
+      const ShortestPaths before = sp;
+      ASSERT_TRUE(update_shortest_paths(g, sp, changed, no_transit));
+      const ShortestPaths want = shortest_paths(g, source, ex);
+      expect_same_tree(sp, want, "trial " + std::to_string(trial) + " batch " + std::to_string(batch));
+      if (HasFatalFailure()) return;
+      ++batches;
+      trees_changed += before.dist != sp.dist || before.parent != sp.parent;
+    }
+  }
+  // Most batches must change the tree, or the test proves little.
+  EXPECT_GT(trees_changed, batches / 2);
+}
+
+TEST(GraphTest, IncrementalUpdateWithNothingChangedKeepsTheTree) {
+  Rng rng(5);
+  const Graph g = random_two_way_graph(rng, 50, 6, 400);
+  ShortestPaths sp = shortest_paths(g, 7);
+  const ShortestPaths want = sp;
+  ASSERT_TRUE(update_shortest_paths(g, sp, {}, {}));
+  expect_same_tree(sp, want, "no change");
+}
+
+// With zero-cost edges a full run's ties follow its pop order, which a repair cannot reproduce: it refuses.
+TEST(GraphTest, IncrementalUpdateRefusesZeroCostEdgesAndBadInput) {
+  const std::vector<Graph::Edge> edges = {{1, 2, 5}, {2, 1, 5}, {2, 3, 5}, {3, 2, 5}};
+  Graph g = Graph::build({}, edges, Graph::Links::kTwoWayOnly);
+  EXPECT_EQ(g.zero_cost_edges(), 0u);
+  ShortestPaths sp = shortest_paths(g, 0);
+  g.set_edge(1, 2, 0);
+  EXPECT_EQ(g.zero_cost_edges(), 1u);
+  const std::vector<Index> changed = {1, 2};
+  const ShortestPaths before = sp;
+  EXPECT_FALSE(update_shortest_paths(g, sp, changed, {}));
+  EXPECT_EQ(sp.dist, before.dist);
+  g.set_edge(1, 2, 7);
+  EXPECT_EQ(g.zero_cost_edges(), 0u);
+  const std::vector<Index> out_of_range = {3};
+  EXPECT_FALSE(update_shortest_paths(g, sp, out_of_range, {}));
+  const std::vector<Cost> zero_costs = {0, 0};
+  const std::vector<Index> targets = {0, 2};
+  g.set_out_edges(1, targets, zero_costs);
+  EXPECT_EQ(g.zero_cost_edges(), 2u);
+  g.set_edge(1, 0, kInfiniteCost);
+  EXPECT_EQ(g.zero_cost_edges(), 1u);
+  EXPECT_EQ(Graph::build({}, std::vector<Graph::Edge>{{1, 2, 0}, {2, 1, 0}, {2, 3, 0}}, Graph::Links::kTwoWayOnly)
+                .zero_cost_edges(),
+            2u);
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <string>
 #include <tuple>
 
 #include "core/rng.h"
@@ -111,8 +112,22 @@ std::vector<std::tuple<NodeId, NodeId, Cost>> edges_of(Router& r) {
   return out;
 }
 
+// Routes and whole paths (the parents along them), which must match a fresh router's exactly.
+void expect_same_routes(Router& got, Router& want, int n, const std::string& where) {
+  const auto a = got.all_routes();
+  const auto b = want.all_routes();
+  ASSERT_EQ(a.size(), b.size()) << where;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    ASSERT_EQ(a[i].first, b[i].first) << where;
+    ASSERT_EQ(a[i].second.next_hop, b[i].second.next_hop) << where << " to " << a[i].first;
+    ASSERT_EQ(a[i].second.cost, b[i].second.cost) << where << " to " << a[i].first;
+  }
+  for (int d = 1; d <= n; ++d) ASSERT_EQ(got.path(static_cast<NodeId>(d)), want.path(static_cast<NodeId>(d))) << where;
+}
+
 TEST(RouterTest, PatchingTheGraphGivesTheGraphAndRoutesARebuildGives) {
   Rng rng(77);
+  std::size_t steps = 0, repaired = 0;
   for (int trial = 0; trial < 30; ++trial) {
     const int n = 14;
     Lsdb lsdb;
@@ -133,16 +148,59 @@ TEST(RouterTest, PatchingTheGraphGivesTheGraphAndRoutesARebuildGives) {
       Router rebuilt(self, lsdb);
       rebuilt.recompute();
       ASSERT_EQ(edges_of(patched), edges_of(rebuilt)) << "trial " << trial << " step " << step;
-      const auto a = patched.all_routes();
-      const auto b = rebuilt.all_routes();
-      ASSERT_EQ(a.size(), b.size());
-      for (std::size_t i = 0; i < a.size(); ++i) {
-        ASSERT_EQ(a[i].first, b[i].first);
-        ASSERT_EQ(a[i].second.next_hop, b[i].second.next_hop);
-        ASSERT_EQ(a[i].second.cost, b[i].second.cost);
-      }
+      expect_same_routes(patched, rebuilt, n, "trial " + std::to_string(trial) + " step " + std::to_string(step));
+      if (HasFatalFailure()) return;
+      ++steps;
     }
+    repaired += patched.incremental_runs();
   }
+  // Every step patches a few origins: the tree must have been repaired, not recomputed, nearly every time.
+  EXPECT_GT(repaired, steps * 9 / 10);
+}
+
+// A sparser, larger mesh under heavier churn: several origins per step, nodes cut off entirely and coming back,
+// transit refused and allowed, our own links changing. The repaired tree must always be the fresh router's.
+TEST(RouterTest, RepairedTreeEqualsAFreshRoutersUnderChurn) {
+  Rng rng(4242);
+  std::size_t steps = 0, repaired = 0;
+  for (int trial = 0; trial < 12; ++trial) {
+    const int n = 48;
+    Lsdb lsdb;
+    for (auto& [id, lsa] : random_mesh(rng, n, 0.1)) {
+      sort_links(lsa);
+      lsdb.consider(lsa, kTimeZero);
+    }
+    const NodeId self = static_cast<NodeId>(rng.uniform_int(1, n));
+    Router router(self, lsdb);
+    router.recompute();
+    std::map<NodeId, Lsa> cut_off;  // origins whose links were withdrawn, with what they had
+    for (int step = 0; step < 60; ++step) {
+      for (int k = static_cast<int>(rng.uniform_int(1, 6)); k > 0; --k) {
+        const auto origin = static_cast<NodeId>(rng.uniform_int(1, n));
+        Lsa after = lsdb.find(origin)->lsa;
+        if (auto it = cut_off.find(origin); it != cut_off.end() && rng.bernoulli(0.5)) {
+          after.links = it->second.links;  // back again
+          cut_off.erase(it);
+        } else if (rng.bernoulli(0.1)) {
+          cut_off.emplace(origin, after);
+          after.links.clear();  // gone: every link withdrawn
+        } else {
+          after = mutate(rng, after, n);
+        }
+        ++after.seq;
+        if (rng.bernoulli(0.1)) after.flags ^= kLsaFlagAvoidTransit;
+        lsdb.consider(after, kTimeZero);
+      }
+      router.recompute();
+      Router fresh(self, lsdb);
+      fresh.recompute();
+      expect_same_routes(router, fresh, n, "trial " + std::to_string(trial) + " step " + std::to_string(step));
+      if (HasFatalFailure()) return;
+      ++steps;
+    }
+    repaired += router.incremental_runs();
+  }
+  EXPECT_GT(repaired, steps * 9 / 10);
 }
 
 TEST(RouterTest, BackupPathAvoidsTheFailedNextHop) {
