@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/rng.h"
+#include "ml/inference.h"
 #include "ml/synthetic.h"
 #include "ml/train.h"
 
@@ -36,7 +37,8 @@ TEST(QuantisedLinear, MatchesTheFloatProductWithinTheQuantisationStep) {
   for (Eigen::Index r = 0; r < x.rows(); ++r) {
     for (std::size_t o = 0; o < out; ++o) {
       double exact = b[o];
-      for (std::size_t i = 0; i < in; ++i) exact += static_cast<double>(w[o * in + i]) * x(r, static_cast<Eigen::Index>(i));
+      for (std::size_t i = 0; i < in; ++i)
+        exact += static_cast<double>(w[o * in + i]) * x(r, static_cast<Eigen::Index>(i));
       EXPECT_NEAR(y(r, static_cast<Eigen::Index>(o)), exact, 0.05) << "row " << r << " output " << o;
     }
   }
@@ -82,9 +84,16 @@ TEST(QuantisedGraphSage, F1StaysWithinOneHundredthOfFloat) {
   const auto trained = train(windows(30, 5), config);
   ASSERT_TRUE(trained.ok());
   const auto test_set = windows(15, 6);
-  const double f = evaluate(trained->model, test_set).all().f1();
-  const double q = evaluate(QuantisedGraphSage(trained->model), test_set).all().f1();
-  EXPECT_NEAR(q, f, 0.01) << "float " << f << " int8 " << q;
+  std::vector<detail::Isa> isas{detail::Isa::kBaseline};
+  if (detail::cpu_has_avx2_fma()) isas.push_back(detail::Isa::kAvx2Fma);
+  for (const detail::Isa isa : isas) {  // both instruction sets of the float model and of the int8 edge head
+    detail::set_inference_isa_for_test(isa);
+    const double f = evaluate(trained->model, test_set).all().f1();
+    const double q = evaluate(QuantisedGraphSage(trained->model), test_set).all().f1();
+    EXPECT_NEAR(q, f, 0.01) << "float " << f << " int8 " << q
+                            << (isa == detail::Isa::kBaseline ? " (baseline)" : " (avx2)");
+  }
+  detail::set_inference_isa_for_test(isas.back());
 }
 
 TEST(QuantisedGraphSage, IsSmallerThanTheFloatModel) {
