@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 #include "core/rng.h"
@@ -43,6 +44,28 @@ TEST(QuantisedLinear, MatchesTheFloatProductWithinTheQuantisationStep) {
     }
   }
   for (std::size_t o = 0; o < out; ++o) EXPECT_EQ(y(3, static_cast<Eigen::Index>(o)), b[o]);
+}
+
+// The AVX2 integer products sum the same int32 values: both instruction sets give the same bits.
+TEST(QuantisedLinear, BothInstructionSetsGiveTheSameBits) {
+  if (!detail::cpu_has_avx2_fma()) GTEST_SKIP() << "no AVX2 + FMA on this CPU";
+  Rng rng(9);
+  for (const std::size_t in : {5u, 8u, 16u, 37u, 51u, 128u}) {  // in_padded 8, 8, 16, 40, 56, 128: both tails
+    const std::size_t out = 13;
+    std::vector<float> w(out * in), b(out);
+    for (float& v : w) v = static_cast<float>(rng.normal(0, 0.3));
+    for (float& v : b) v = static_cast<float>(rng.normal(0, 0.1));
+    const auto q = QuantisedGraphSage::Linear::quantise(w.data(), b.data(), out, in);
+    FeatureMatrix x(7, static_cast<Eigen::Index>(in)), base, avx;
+    for (Eigen::Index i = 0; i < x.size(); ++i) x.data()[i] = static_cast<float>(rng.normal(0, 1));
+    detail::set_inference_isa_for_test(detail::Isa::kBaseline);
+    q.apply(x, base);
+    detail::set_inference_isa_for_test(detail::Isa::kAvx2Fma);
+    q.apply(x, avx);
+    ASSERT_EQ(base.size(), avx.size());
+    EXPECT_EQ(std::memcmp(base.data(), avx.data(), sizeof(float) * static_cast<std::size_t>(base.size())), 0)
+        << "in " << in;
+  }
 }
 
 TEST(QuantisedGraphSage, ScoresStayCloseToFloatOnRandomGraphs) {
