@@ -57,8 +57,7 @@ inline __m128 select(__m128 mask, __m128 a, __m128 b) { return _mm_or_ps(_mm_and
   const __m128 huge = _mm_cmpnlt_ps(y, _mm_set1_ps(3.0e38f));
   const __m128i bits = _mm_castps_si128(y);
   __m128i e = _mm_sub_epi32(_mm_srli_epi32(bits, 23), _mm_set1_epi32(127));
-  __m128 m = _mm_castsi128_ps(
-      _mm_or_si128(_mm_and_si128(bits, _mm_set1_epi32(0x7fffff)), _mm_set1_epi32(0x3f800000)));
+  __m128 m = _mm_castsi128_ps(_mm_or_si128(_mm_and_si128(bits, _mm_set1_epi32(0x7fffff)), _mm_set1_epi32(0x3f800000)));
   const __m128 above = _mm_cmpgt_ps(m, _mm_set1_ps(1.41421356f));
   m = select(above, _mm_mul_ps(m, _mm_set1_ps(0.5f)), m);
   e = _mm_sub_epi32(e, _mm_castps_si128(above));  // all-ones lanes are -1: ++e
@@ -191,16 +190,15 @@ GraphSage GraphSage::initialise(Shape shape, const Normaliser& normaliser, std::
   return GraphSage(shape, normaliser, std::move(params));
 }
 
-Result<GraphSage> GraphSage::from_parameters(Shape shape, const Normaliser& normaliser,
-                                             std::vector<float> parameters) {
+Result<GraphSage> GraphSage::from_parameters(Shape shape, const Normaliser& normaliser, std::vector<float> parameters) {
   if (shape.hidden == 0 || shape.edge_hidden == 0) {
     return Status::InvalidArgument("graphsage: hidden and edge_hidden must be positive");
   }
   const auto layout = detail::Layout::of(kNodeFeatureCount, kEdgeFeatureCount, shape.hidden, shape.edge_hidden);
   if (parameters.size() != layout.size) {
     return Status::InvalidArgument("graphsage: " + std::to_string(parameters.size()) + " parameters, shape (hidden " +
-                                   std::to_string(shape.hidden) + ", edge_hidden " +
-                                   std::to_string(shape.edge_hidden) + ") needs " + std::to_string(layout.size));
+                                   std::to_string(shape.hidden) + ", edge_hidden " + std::to_string(shape.edge_hidden) +
+                                   ") needs " + std::to_string(layout.size));
   }
   return GraphSage(shape, normaliser, std::move(parameters));
 }
@@ -234,20 +232,35 @@ void GraphSage::score(const Graph& graph, Scores& out) const {
   detail::layer1_input(ws.x, ws.xe, graph, ws.c1);
 
   ws.c2.resize(n, 2 * h);
-  auto h1 = ws.c2.leftCols(h);
-  h1.noalias() = ws.c1 * w.w1t;
-  detail::add_bias_relu(ws.c2, 0, w.b1);
-  detail::mean_neighbours(ws.c2, 0, h, graph, ws.c2, h);
-
-  ws.h2.noalias() = ws.c2 * w.w2t;
-  detail::add_bias_relu(ws.h2, 0, w.b2);
-
+  ws.h2.resize(n, h);
+  ws.pn.resize(n, w.pt.cols());
   out.node.resize(graph.num_nodes());
   Eigen::Map<Eigen::VectorXf> node_logit(out.node.data(), n);
-  node_logit.noalias() = ws.h2 * w.wn;
-  for (float& s : out.node) s = sigmoid(s + w.bn);
+  if (detail::inference_isa() == detail::Isa::kAvx2Fma) {
+    // The same products with our AVX2 + FMA kernel, bias and ReLU folded in (inference.h).
+    const auto un = static_cast<std::size_t>(n), uh = static_cast<std::size_t>(h);
+    const auto c1_cols = static_cast<std::size_t>(ws.c1.cols()), kp = static_cast<std::size_t>(w.pt.cols());
+    detail::gemm_avx2(ws.c1.data(), c1_cols, un, c1_cols, w.w1t.data(), uh, uh, w.b1.data(), true, ws.c2.data(),
+                      2 * uh);
+    detail::mean_neighbours(ws.c2, 0, h, graph, ws.c2, h);
+    detail::gemm_avx2(ws.c2.data(), 2 * uh, un, 2 * uh, w.w2t.data(), uh, uh, w.b2.data(), true, ws.h2.data(), uh);
+    node_logit.noalias() = ws.h2 * w.wn;
+    detail::sigmoid_avx2(out.node.data(), un, w.bn);
+    detail::gemm_avx2(ws.h2.data(), uh, un, uh, w.pt.data(), kp, kp, nullptr, false, ws.pn.data(), kp);
+  } else {
+    auto h1 = ws.c2.leftCols(h);
+    h1.noalias() = ws.c1 * w.w1t;
+    detail::add_bias_relu(ws.c2, 0, w.b1);
+    detail::mean_neighbours(ws.c2, 0, h, graph, ws.c2, h);
 
-  ws.pn.noalias() = ws.h2 * w.pt;
+    ws.h2.noalias() = ws.c2 * w.w2t;
+    detail::add_bias_relu(ws.h2, 0, w.b2);
+
+    node_logit.noalias() = ws.h2 * w.wn;
+    for (float& s : out.node) s = sigmoid(s + w.bn);
+
+    ws.pn.noalias() = ws.h2 * w.pt;
+  }
   w.edge.score(ws.pn, ws.xe, graph, out.edge);
 }
 

@@ -5,10 +5,13 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
+#include <string>
 #include <vector>
 
 #include "core/rng.h"
 #include "ml/graphsage_math.h"
+#include "ml/inference.h"
 #include "ml/synthetic.h"
 #include "ml/train.h"
 
@@ -17,13 +20,30 @@ namespace {
 
 using detail::Mat;
 
+// The instruction sets this CPU can run: the baseline always, AVX2 + FMA when present.
+std::vector<detail::Isa> runnable_isas() {
+  std::vector<detail::Isa> out{detail::Isa::kBaseline};
+  if (detail::cpu_has_avx2_fma()) out.push_back(detail::Isa::kAvx2Fma);
+  return out;
+}
+// Forces one instruction set for a scope, then restores the CPU's choice.
+struct ForceIsa {
+  explicit ForceIsa(detail::Isa isa) { detail::set_inference_isa_for_test(isa); }
+  ~ForceIsa() {
+    detail::set_inference_isa_for_test(detail::cpu_has_avx2_fma() ? detail::Isa::kAvx2Fma : detail::Isa::kBaseline);
+  }
+  ForceIsa(const ForceIsa&) = delete;
+  ForceIsa& operator=(const ForceIsa&) = delete;
+};
+
 TEST(GraphSageGradient, MatchesCentralFiniteDifferencesForEveryParameter) {
   Rng rng(7);
   Graph g = random_mesh(9, 3.5, rng);
   const auto n = static_cast<Eigen::Index>(g.num_nodes()), m = static_cast<Eigen::Index>(g.num_edges());
   // Add an isolated node: its aggregations are empty and must contribute nothing.
   g.offsets.push_back(g.offsets.back());
-  Mat<double> x(n + 1, static_cast<Eigen::Index>(kNodeFeatureCount)), xe(m, static_cast<Eigen::Index>(kEdgeFeatureCount));
+  Mat<double> x(n + 1, static_cast<Eigen::Index>(kNodeFeatureCount)),
+      xe(m, static_cast<Eigen::Index>(kEdgeFeatureCount));
   for (Eigen::Index i = 0; i < x.size(); ++i) x.data()[i] = rng.normal(0, 1);
   for (Eigen::Index i = 0; i < xe.size(); ++i) xe.data()[i] = rng.normal(0, 1);
   const std::vector<std::int32_t> sources = g.sources();
@@ -31,8 +51,8 @@ TEST(GraphSageGradient, MatchesCentralFiniteDifferencesForEveryParameter) {
   const auto layout = detail::Layout::of(kNodeFeatureCount, kEdgeFeatureCount, 6, 4);
   std::vector<double> params(layout.size);
   for (double& p : params) p = rng.normal(0, 0.5);
-  std::vector<double> node_y(static_cast<std::size_t>(n + 1)), node_w(node_y.size()), edge_y(static_cast<std::size_t>(m)),
-      edge_w(edge_y.size());
+  std::vector<double> node_y(static_cast<std::size_t>(n + 1)), node_w(node_y.size()),
+      edge_y(static_cast<std::size_t>(m)), edge_w(edge_y.size());
   for (std::size_t i = 0; i < node_y.size(); ++i) {
     node_y[i] = rng.bernoulli(0.3) ? 1 : 0;
     node_w[i] = i == 2 ? 0.0 : rng.uniform() + 0.1;  // one unlabelled node
@@ -51,11 +71,11 @@ TEST(GraphSageGradient, MatchesCentralFiniteDifferencesForEveryParameter) {
   for (std::size_t k = 0; k < params.size(); ++k) {
     const double saved = params[k];
     params[k] = saved + eps;
-    const double up = detail::loss_and_gradient<double>(layout, params.data(), in, node_y, node_w, edge_y, edge_w,
-                                                        scratch.data());
+    const double up =
+        detail::loss_and_gradient<double>(layout, params.data(), in, node_y, node_w, edge_y, edge_w, scratch.data());
     params[k] = saved - eps;
-    const double down = detail::loss_and_gradient<double>(layout, params.data(), in, node_y, node_w, edge_y, edge_w,
-                                                          scratch.data());
+    const double down =
+        detail::loss_and_gradient<double>(layout, params.data(), in, node_y, node_w, edge_y, edge_w, scratch.data());
     params[k] = saved;
     const double numeric = (up - down) / (2 * eps);
     const double err = std::abs(numeric - grad[k]) / std::max(1e-4, std::abs(numeric) + std::abs(grad[k]));
@@ -122,16 +142,17 @@ TEST(Normaliser, VectorisedPathGivesTheScalarDefinitionsBits) {
     norm.edge_mean[f] = static_cast<float>(rng.normal(0, 2));
     norm.edge_scale[f] = static_cast<float>(rng.uniform() * 3 + 0.01);
   }
-  const float specials[] = {std::nanf(""), INFINITY, -INFINITY, 3.3e38f, 3.0e38f, 2.9e38f, -0.0f, 0.0f, -1.0f, 0.41421356f,
-                            1e-30f, 1e30f, 0.5f, 2.0f, 1000.0f, -5e10f};
+  const float specials[] = {std::nanf(""), INFINITY,    -INFINITY, 3.3e38f, 3.0e38f, 2.9e38f, -0.0f,   0.0f,
+                            -1.0f,         0.41421356f, 1e-30f,    1e30f,   0.5f,    2.0f,    1000.0f, -5e10f};
   for (const Eigen::Index rows : {0, 1, 3, 4, 5, 37, 203}) {
     Graph g;
     g.node_features.resize(rows, static_cast<Eigen::Index>(kNodeFeatureCount));
     g.edge_features.resize(rows, static_cast<Eigen::Index>(kEdgeFeatureCount));
     for (FeatureMatrix* m : {&g.node_features, &g.edge_features}) {
       for (Eigen::Index i = 0; i < m->size(); ++i) {
-        m->data()[i] = rng.bernoulli(0.3) ? specials[rng.uniform_int(0, std::size(specials) - 1)]
-                                          : static_cast<float>(rng.normal(0, 1) * std::pow(10.0, rng.uniform() * 8 - 3));
+        m->data()[i] = rng.bernoulli(0.3)
+                           ? specials[rng.uniform_int(0, std::size(specials) - 1)]
+                           : static_cast<float>(rng.normal(0, 1) * std::pow(10.0, rng.uniform() * 8 - 3));
       }
     }
     FeatureMatrix x, xe;
@@ -144,11 +165,12 @@ TEST(Normaliser, VectorisedPathGivesTheScalarDefinitionsBits) {
         for (Eigen::Index c = 0; c < raw.cols(); ++c) {
           const auto f = static_cast<std::size_t>(c);
           const float t = transform_value(info[f].transform, raw(r, c));
-          const float want =
-              std::isnan(t) ? 0.0f : std::clamp((t - mean[f]) * (1.0f / scale[f]), -Normaliser::kClip, Normaliser::kClip);
+          const float want = std::isnan(t)
+                                 ? 0.0f
+                                 : std::clamp((t - mean[f]) * (1.0f / scale[f]), -Normaliser::kClip, Normaliser::kClip);
           const float have = got(r, c);
-          EXPECT_EQ(std::memcmp(&want, &have, sizeof want), 0)
-              << "row " << r << " feature " << info[f].name << ": raw " << raw(r, c) << " want " << want << " got " << have;
+          EXPECT_EQ(std::memcmp(&want, &have, sizeof want), 0) << "row " << r << " feature " << info[f].name << ": raw "
+                                                               << raw(r, c) << " want " << want << " got " << have;
         }
       }
     };
@@ -176,23 +198,133 @@ TEST(GraphSage, ScoreMatchesTheTrainingForwardPass) {
       for (float& p : params) p += static_cast<float>(rng.normal(0, 0.1));
       const GraphSage perturbed = GraphSage::from_parameters(shape, model.normaliser(), params).value();
 
-      const Scores s = perturbed.score(g);
-      Mat<float> x, xe;
-      perturbed.normaliser().apply(g, x, xe);
-      const std::vector<std::int32_t> sources = g.sources();
-      detail::Activations<float> act;
-      detail::forward(perturbed.layout(), perturbed.parameters().data(),
-                      detail::Inputs<float>{&x, &xe, g.offsets, g.targets, sources}, act);
-      ASSERT_EQ(s.node.size(), g.num_nodes());
-      ASSERT_EQ(s.edge.size(), g.num_edges());
-      for (std::size_t v = 0; v < s.node.size(); ++v) {
-        EXPECT_NEAR(s.node[v], sigmoid(act.node_logit(static_cast<Eigen::Index>(v))), 2e-6) << "node " << v;
-      }
-      for (std::size_t e = 0; e < s.edge.size(); ++e) {
-        EXPECT_NEAR(s.edge[e], sigmoid(act.edge_logit(static_cast<Eigen::Index>(e))), 2e-6) << "entry " << e;
+      for (const detail::Isa isa : runnable_isas()) {
+        const ForceIsa force(isa);
+        SCOPED_TRACE(isa == detail::Isa::kBaseline ? "baseline" : "avx2+fma");
+        const Scores s = perturbed.score(g);
+        Mat<float> x, xe;
+        perturbed.normaliser().apply(g, x, xe);
+        const std::vector<std::int32_t> sources = g.sources();
+        detail::Activations<float> act;
+        detail::forward(perturbed.layout(), perturbed.parameters().data(),
+                        detail::Inputs<float>{&x, &xe, g.offsets, g.targets, sources}, act);
+        ASSERT_EQ(s.node.size(), g.num_nodes());
+        ASSERT_EQ(s.edge.size(), g.num_edges());
+        for (std::size_t v = 0; v < s.node.size(); ++v) {
+          EXPECT_NEAR(s.node[v], sigmoid(act.node_logit(static_cast<Eigen::Index>(v))), 2e-6) << "node " << v;
+        }
+        for (std::size_t e = 0; e < s.edge.size(); ++e) {
+          EXPECT_NEAR(s.edge[e], sigmoid(act.edge_logit(static_cast<Eigen::Index>(e))), 2e-6) << "entry " << e;
+        }
       }
     }
   }
+}
+
+// The AVX2 product against a double-precision oracle, on shapes that exercise every tail (rows not a multiple of the
+// 6-row block, widths not a multiple of 8 or 16), with and without bias and ReLU, and row strides wider than a row.
+TEST(InferenceKernels, Avx2ProductMatchesANaiveProduct) {
+  if (!detail::cpu_has_avx2_fma()) GTEST_SKIP() << "no AVX2 + FMA on this CPU";
+  Rng rng(5);
+  for (const std::size_t rows : {1u, 5u, 6u, 13u}) {
+    for (const std::size_t depth : {1u, 7u, 51u}) {
+      for (const std::size_t n : {1u, 3u, 8u, 12u, 16u, 21u, 64u}) {
+        for (const bool with_bias : {false, true}) {
+          const std::size_t lda = depth + 3, ldb = n + 2, ldc = n + 5;
+          std::vector<float> a(rows * lda), b(depth * ldb), bias(n), c(rows * ldc, -7.0f);
+          for (float& v : a) v = static_cast<float>(rng.normal(0, 1));
+          for (float& v : b) v = static_cast<float>(rng.normal(0, 1));
+          for (float& v : bias) v = static_cast<float>(rng.normal(0, 1));
+          const bool relu = with_bias;
+          detail::gemm_avx2(a.data(), lda, rows, depth, b.data(), ldb, n, with_bias ? bias.data() : nullptr, relu,
+                            c.data(), ldc);
+          for (std::size_t r = 0; r < rows; ++r) {
+            for (std::size_t j = 0; j < ldc; ++j) {
+              if (j >= n) {
+                EXPECT_EQ(c[r * ldc + j], -7.0f) << "wrote past the row at " << r << "," << j;
+                continue;
+              }
+              double want = with_bias ? bias[j] : 0.0, mag = std::abs(want);
+              for (std::size_t k = 0; k < depth; ++k) {
+                want += static_cast<double>(a[r * lda + k]) * b[k * ldb + j];
+                mag += std::abs(static_cast<double>(a[r * lda + k]) * b[k * ldb + j]);
+              }
+              if (relu) want = std::max(want, 0.0);
+              // Float summation: at most depth + 1 roundings of a sum no larger than mag.
+              EXPECT_NEAR(c[r * ldc + j], want, 1.2e-7 * static_cast<double>(depth + 1) * mag + 1e-30)
+                  << rows << "x" << depth << "x" << n << " at " << r << "," << j;
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+// The vectorised exp against std::exp at 2 ulp (relative 2.4e-7) over the whole clamped range, and the vectorised
+// sigmoid against ml::sigmoid at 1e-7 absolute, NaN kept.
+TEST(InferenceKernels, Avx2ExpAndSigmoidMatchTheScalarLibrary) {
+  if (!detail::cpu_has_avx2_fma()) GTEST_SKIP() << "no AVX2 + FMA on this CPU";
+  std::vector<float> xs;
+  for (float x = -87.0f; x <= 88.5f; x += 0.0137f) xs.push_back(x);
+  for (const float x : {0.0f, -0.0f, 1e-8f, -1e-8f, 0.34657359f, -0.34657359f, 88.7f, -87.3f}) xs.push_back(x);
+  while (xs.size() % 8 != 0) xs.push_back(1.0f);
+  double worst = 0;
+  for (std::size_t i = 0; i < xs.size(); i += 8) {
+    float got[8];
+    detail::exp8_avx2_for_test(xs.data() + i, got);
+    for (std::size_t l = 0; l < 8; ++l) {
+      const double want = std::exp(static_cast<double>(xs[i + l]));
+      const double rel = std::abs(got[l] - want) / want;
+      worst = std::max(worst, rel);
+      EXPECT_LE(rel, 2.4e-7) << "exp(" << xs[i + l] << ") = " << got[l] << ", want " << want;
+    }
+  }
+  RecordProperty("worst_exp_relative_error", std::to_string(worst));
+
+  std::vector<float> logits;
+  for (float x = -100.0f; x <= 100.0f; x += 0.0173f) logits.push_back(x);
+  logits.push_back(std::numeric_limits<float>::quiet_NaN());
+  logits.push_back(std::numeric_limits<float>::infinity());
+  logits.push_back(-std::numeric_limits<float>::infinity());  // 3 past a multiple of 8 or not: the tail is masked
+  std::vector<float> s = logits;
+  detail::sigmoid_avx2(s.data(), s.size(), 0.25f);
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const float want = sigmoid(logits[i] + 0.25f);
+    if (std::isnan(want)) {
+      EXPECT_TRUE(std::isnan(s[i])) << "sigmoid(NaN) = " << s[i];
+    } else {
+      EXPECT_NEAR(s[i], want, 1e-7) << "sigmoid(" << logits[i] << " + 0.25)";
+    }
+  }
+}
+
+// Both instruction sets on a graph of the benchmark's size: the same scores up to float rounding.
+TEST(InferenceKernels, BaselineAndAvx2PathsAgreeOnALargeGraph) {
+  if (!detail::cpu_has_avx2_fma()) GTEST_SKIP() << "no AVX2 + FMA on this CPU";
+  Rng rng(8);
+  SyntheticConfig big;
+  big.nodes = 1000;
+  big.degree = 8;
+  const LabelledWindow w = synthetic_window(big, rng);
+  const Graph* graphs[] = {&w.graph};
+  const GraphSage model = GraphSage::initialise({}, Normaliser::fit(graphs), 3);
+  std::vector<float> params(model.parameters().begin(), model.parameters().end());
+  for (float& p : params) p += static_cast<float>(rng.normal(0, 0.1));
+  const GraphSage perturbed = GraphSage::from_parameters({}, model.normaliser(), params).value();
+  Scores base, avx;
+  {
+    const ForceIsa force(detail::Isa::kBaseline);
+    base = perturbed.score(w.graph);
+  }
+  {
+    const ForceIsa force(detail::Isa::kAvx2Fma);
+    avx = perturbed.score(w.graph);
+  }
+  ASSERT_EQ(base.node.size(), avx.node.size());
+  ASSERT_EQ(base.edge.size(), avx.edge.size());
+  for (std::size_t v = 0; v < base.node.size(); ++v) EXPECT_NEAR(base.node[v], avx.node[v], 2e-6) << "node " << v;
+  for (std::size_t e = 0; e < base.edge.size(); ++e) EXPECT_NEAR(base.edge[e], avx.edge[e], 2e-6) << "entry " << e;
 }
 
 std::vector<LabelledWindow> windows(std::size_t count, std::uint64_t seed) {

@@ -4,9 +4,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 #include "core/rng.h"
+#include "ml/inference.h"
 #include "ml/synthetic.h"
 #include "ml/train.h"
 
@@ -36,11 +38,34 @@ TEST(QuantisedLinear, MatchesTheFloatProductWithinTheQuantisationStep) {
   for (Eigen::Index r = 0; r < x.rows(); ++r) {
     for (std::size_t o = 0; o < out; ++o) {
       double exact = b[o];
-      for (std::size_t i = 0; i < in; ++i) exact += static_cast<double>(w[o * in + i]) * x(r, static_cast<Eigen::Index>(i));
+      for (std::size_t i = 0; i < in; ++i)
+        exact += static_cast<double>(w[o * in + i]) * x(r, static_cast<Eigen::Index>(i));
       EXPECT_NEAR(y(r, static_cast<Eigen::Index>(o)), exact, 0.05) << "row " << r << " output " << o;
     }
   }
   for (std::size_t o = 0; o < out; ++o) EXPECT_EQ(y(3, static_cast<Eigen::Index>(o)), b[o]);
+}
+
+// The AVX2 integer products sum the same int32 values: both instruction sets give the same bits.
+TEST(QuantisedLinear, BothInstructionSetsGiveTheSameBits) {
+  if (!detail::cpu_has_avx2_fma()) GTEST_SKIP() << "no AVX2 + FMA on this CPU";
+  Rng rng(9);
+  for (const std::size_t in : {5u, 8u, 16u, 37u, 51u, 128u}) {  // in_padded 8, 8, 16, 40, 56, 128: both tails
+    const std::size_t out = 13;
+    std::vector<float> w(out * in), b(out);
+    for (float& v : w) v = static_cast<float>(rng.normal(0, 0.3));
+    for (float& v : b) v = static_cast<float>(rng.normal(0, 0.1));
+    const auto q = QuantisedGraphSage::Linear::quantise(w.data(), b.data(), out, in);
+    FeatureMatrix x(7, static_cast<Eigen::Index>(in)), base, avx;
+    for (Eigen::Index i = 0; i < x.size(); ++i) x.data()[i] = static_cast<float>(rng.normal(0, 1));
+    detail::set_inference_isa_for_test(detail::Isa::kBaseline);
+    q.apply(x, base);
+    detail::set_inference_isa_for_test(detail::Isa::kAvx2Fma);
+    q.apply(x, avx);
+    ASSERT_EQ(base.size(), avx.size());
+    EXPECT_EQ(std::memcmp(base.data(), avx.data(), sizeof(float) * static_cast<std::size_t>(base.size())), 0)
+        << "in " << in;
+  }
 }
 
 TEST(QuantisedGraphSage, ScoresStayCloseToFloatOnRandomGraphs) {
@@ -82,9 +107,16 @@ TEST(QuantisedGraphSage, F1StaysWithinOneHundredthOfFloat) {
   const auto trained = train(windows(30, 5), config);
   ASSERT_TRUE(trained.ok());
   const auto test_set = windows(15, 6);
-  const double f = evaluate(trained->model, test_set).all().f1();
-  const double q = evaluate(QuantisedGraphSage(trained->model), test_set).all().f1();
-  EXPECT_NEAR(q, f, 0.01) << "float " << f << " int8 " << q;
+  std::vector<detail::Isa> isas{detail::Isa::kBaseline};
+  if (detail::cpu_has_avx2_fma()) isas.push_back(detail::Isa::kAvx2Fma);
+  for (const detail::Isa isa : isas) {  // both instruction sets of the float model and of the int8 edge head
+    detail::set_inference_isa_for_test(isa);
+    const double f = evaluate(trained->model, test_set).all().f1();
+    const double q = evaluate(QuantisedGraphSage(trained->model), test_set).all().f1();
+    EXPECT_NEAR(q, f, 0.01) << "float " << f << " int8 " << q
+                            << (isa == detail::Isa::kBaseline ? " (baseline)" : " (avx2)");
+  }
+  detail::set_inference_isa_for_test(isas.back());
 }
 
 TEST(QuantisedGraphSage, IsSmallerThanTheFloatModel) {
