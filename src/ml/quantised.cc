@@ -64,6 +64,8 @@ void dot4(const std::int16_t* x, const std::int16_t* w, std::size_t stride, std:
 
 #if defined(MESHLOOP_ML_HAVE_AVX2_DOT)
 // dot4 with 256-bit vpmaddwd, 16 pairs per instruction, and an 8-wide tail; integer sums, so exactly dot4's result.
+// The tail and the reduction repeat dot4's on purpose: sharing them through a baseline-ISA helper called from this
+// AVX2 function made the int8 inference 4x slower (1.1-1.6 -> 6.4-6.5 ms median in ml_bench, session 6).
 // Chosen when detail::inference_isa() is AVX2 (decision 0024); intrinsics on raw pointers only.
 __attribute__((target("avx2"))) void dot4_avx2(const std::int16_t* x, const std::int16_t* w, std::size_t stride,
                                                std::size_t n, std::int32_t* out) {
