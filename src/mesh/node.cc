@@ -87,6 +87,7 @@ struct Node::Impl {
   bool up(NodeId id) const { return neighbours.up_by_id(id) != nullptr; }
   PortFlood& flood_at(PortId port) {
     if (port >= floods.size()) floods.resize(port + 1);
+    flood_touched = true;
     return floods[port];
   }
   NodeId lsdb_origin(LsdbSlot slot) const {
@@ -199,8 +200,8 @@ struct Node::Impl {
   }
 
   // Queues `origin`'s LSA to every Up neighbour except the port it came from.
-  void flood(NodeId origin, PortId except, TimePoint now) {
-    const LsdbSlot slot = lsdb.slot_of(origin);
+  void flood(NodeId origin, PortId except, TimePoint now) { flood_slot(lsdb.slot_of(origin), except, now); }
+  void flood_slot(LsdbSlot slot, PortId except, TimePoint now) {
     const Lsdb::Entry* e = slot == kNoSlot ? nullptr : lsdb.at(slot);
     if (!e) return;
     for (const auto& n : neighbours.all()) {
@@ -232,7 +233,9 @@ struct Node::Impl {
         }
         continue;
       }
-      const Lsdb::Entry* before = lsdb.find(lsa.origin);
+      // One index lookup per LSA: at 1000 nodes each is a cache miss, and this runs for every copy received.
+      LsdbSlot slot = lsdb.slot_of(lsa.origin);
+      const Lsdb::Entry* before = slot == kNoSlot ? nullptr : lsdb.at(slot);
       const bool newer = !before || before->lsa.seq < lsa.seq;
       if (newer) {
         if (router.affects_tree(before ? &before->lsa : nullptr, lsa)) {
@@ -241,19 +244,21 @@ struct Node::Impl {
           router.mark_stale();
         }
       }
-      switch (lsdb.consider(lsa, now)) {
+      const Lsdb::Verdict verdict = lsdb.consider(lsa, now);
+      if (slot == kNoSlot) slot = lsdb.slot_of(lsa.origin);  // consider() gave a new origin its slot
+      switch (verdict) {
         case Lsdb::Verdict::kNewer:
           ++counters.lsas_received;
           if (!update.traces.empty()) received_lsa_trace(update, lsa, now);
-          f.acked(lsdb.slot_of(lsa.origin), 0);
-          flood(lsa.origin, port, now);
+          f.acked(slot, 0);
+          flood_slot(slot, port, now);
           break;
         case Lsdb::Verdict::kSame:
-          f.acked(lsdb.slot_of(lsa.origin), lsa.seq);  // implicit ack
+          f.acked(slot, lsa.seq);  // implicit ack
           break;
         case Lsdb::Verdict::kOlder:
           if (neighbours.by_port(port) && neighbours.by_port(port)->state == NeighbourState::kUp) {
-            const LsdbSlot slot = lsdb.slot_of(lsa.origin);  // they are behind: send them ours
+            // they are behind: send them ours
             f.expect(slot, lsdb.at(slot)->lsa.seq, lsdb.slot_count());
             arm_retransmit(now);
           }
@@ -290,6 +295,7 @@ struct Node::Impl {
           continue;
         }
         f.to_send.push_back(slot);
+        flood_touched = true;
         ++counters.retransmissions;
         resent = true;
       }
@@ -310,10 +316,14 @@ struct Node::Impl {
       PortFlood& f = floods[port];
       if (!f.to_send.empty()) {
         // Bundles list origins in ascending id order, whatever order their slots were assigned in. A present slot
-        // is the only one with its origin, so its repeats end up adjacent (empty slots are skipped below).
-        std::sort(f.to_send.begin(), f.to_send.end(),
-                  [this](LsdbSlot a, LsdbSlot b) { return lsdb_origin(a) < lsdb_origin(b); });
-        f.to_send.erase(std::unique(f.to_send.begin(), f.to_send.end()), f.to_send.end());
+        // is the only one with its origin, so its repeats end up adjacent (empty slots are skipped below). The
+        // origins are read once, not in every comparison: each read is a cache miss into the database.
+        send_order.clear();
+        for (const LsdbSlot slot : f.to_send) send_order.emplace_back(lsdb_origin(slot), slot);
+        std::sort(send_order.begin(), send_order.end());
+        send_order.erase(std::unique(send_order.begin(), send_order.end()), send_order.end());
+        f.to_send.clear();
+        for (const auto& [origin, slot] : send_order) f.to_send.push_back(slot);
         LsaUpdate update;
         std::size_t used = 0, packets = 0, next = 0;
         for (; next < f.to_send.size(); ++next) {
@@ -559,9 +569,15 @@ struct Node::Impl {
       }
     }
     if (spf_needed) schedule_spf(now);
-    bool queued = false;
-    for (const PortFlood& f : floods) queued = queued || !f.to_send.empty() || !f.to_ack.empty();
-    if (queued && flush_at == kTimeNever) flush_at = now + jittered_flood_delay();
+    // Whatever was queued before this input already has a flush scheduled (every input ends here, and only
+    // flush_floods clears flush_at), so only queues touched since the last settle need looking at: most inputs are
+    // hellos, and scanning every port's queues on each cost a cache line per port.
+    if (flood_touched && flush_at == kTimeNever) {
+      bool queued = false;
+      for (const PortFlood& f : floods) queued = queued || !f.to_send.empty() || !f.to_ack.empty();
+      if (queued) flush_at = now + jittered_flood_delay();
+    }
+    flood_touched = false;
   }
 
   NodeConfig config;
@@ -588,6 +604,8 @@ struct Node::Impl {
   bool own_must = false;  // re-originate even if unchanged: a refresh, or a copy of ours from before a restart
   bool avoid_transit = false;
   std::vector<PortFlood> floods;  // by port: drivers number ports densely from 0
+  bool flood_touched = false;     // a port's queues may have grown since the last settle (see settle)
+  std::vector<std::pair<NodeId, LsdbSlot>> send_order;  // flush_floods' scratch, kept for its capacity
   TimePoint next_hello = kTimeZero;
   TimePoint next_refresh = kTimeNever;
   TimePoint next_retransmit = kTimeNever;
