@@ -31,6 +31,14 @@ void NeighbourTable::add_port(PortId port) {
   Neighbour n;
   n.port = port;
   entries_.push_back(std::move(n));
+  summary_.emplace_back();
+}
+
+void NeighbourTable::sync(const Neighbour& n) {
+  Summary& s = summary_[static_cast<std::size_t>(&n - entries_.data())];
+  s.expiry = n.state != NeighbourState::kDown ? n.last_heard + detection_time(n) : kTimeNever;
+  s.hold_end = n.held ? n.held_until : kTimeNever;
+  s.up_id = n.state == NeighbourState::kUp ? n.id : kNoNode;
 }
 
 std::optional<NeighbourChange> NeighbourTable::remove_port(PortId port, TimePoint now) {
@@ -40,6 +48,7 @@ std::optional<NeighbourChange> NeighbourTable::remove_port(PortId port, TimePoin
   if (n->state != NeighbourState::kDown) go_down(*n, now, changes);
   n->removed = true;
   n->id = kNoNode;
+  sync(*n);
   if (changes.empty()) return std::nullopt;
   return changes.front();
 }
@@ -57,6 +66,7 @@ void NeighbourTable::go_down(Neighbour& n, TimePoint now, std::vector<NeighbourC
   n.estimate = LinkEstimate{};
   n.advertised_cost = 0;
   if (was_up) changes.push_back({n.port, n.id, false});
+  sync(n);
 }
 
 void NeighbourTable::refresh_estimate(Neighbour& n, TimePoint now) {
@@ -74,6 +84,14 @@ bool NeighbourTable::on_hello(PortId port, NodeId sender, std::uint32_t epoch, c
                               std::vector<NeighbourChange>& changes) {
   Neighbour* n = by_port(port);
   if (!n || n->removed) return false;
+  const bool cost_moved = update_on_hello(*n, sender, epoch, hello, now, changes);
+  sync(*n);
+  return cost_moved;
+}
+
+bool NeighbourTable::update_on_hello(Neighbour& neighbour, NodeId sender, std::uint32_t epoch, const Hello& hello,
+                                     TimePoint now, std::vector<NeighbourChange>& changes) {
+  Neighbour* n = &neighbour;
   // A different node on this port, or the same node restarted: whatever we knew is void.
   if (n->id != sender || n->epoch != epoch) {
     if (n->state != NeighbourState::kDown) go_down(*n, now, changes);
@@ -137,9 +155,8 @@ bool NeighbourTable::on_hello(PortId port, NodeId sender, std::uint32_t epoch, c
 }
 
 void NeighbourTable::expire(TimePoint now, std::vector<NeighbourChange>& changes) {
-  for (auto& n : entries_) {
-    if (n.state == NeighbourState::kDown) continue;
-    if (now >= n.last_heard + detection_time(n)) go_down(n, now, changes);
+  for (std::size_t i = 0; i < entries_.size(); ++i) {
+    if (now >= summary_[i].expiry) go_down(entries_[i], now, changes);  // never for Down entries
   }
 }
 
@@ -161,25 +178,22 @@ Hello NeighbourTable::make_hello(PortId port, TimePoint now, Duration interval, 
 
 TimePoint NeighbourTable::next_expiry() const {
   TimePoint t = kTimeNever;
-  for (const auto& n : entries_) {
-    if (n.state != NeighbourState::kDown) t = std::min(t, n.last_heard + detection_time(n));
-  }
+  for (const Summary& s : summary_) t = std::min(t, s.expiry);
   return t;
 }
 
 TimePoint NeighbourTable::next_hold_end() const {
   TimePoint t = kTimeNever;
-  for (const auto& n : entries_) {
-    if (n.held) t = std::min(t, n.held_until);
-  }
+  for (const Summary& s : summary_) t = std::min(t, s.hold_end);
   return t;
 }
 
 bool NeighbourTable::release_holds(TimePoint now) {
   bool any = false;
-  for (auto& n : entries_) {
-    if (n.held && now >= n.held_until) {
-      n.held = false;
+  for (std::size_t i = 0; i < entries_.size(); ++i) {
+    if (now >= summary_[i].hold_end) {  // never for entries not held
+      entries_[i].held = false;
+      sync(entries_[i]);
       any = true;
     }
   }
@@ -203,10 +217,18 @@ const Neighbour* NeighbourTable::by_port(PortId port) const {
 }
 
 const Neighbour* NeighbourTable::up_by_id(NodeId id) const {
-  for (const auto& n : entries_) {
-    if (n.id == id && n.state == NeighbourState::kUp) return &n;
+  if (id == kNoNode) return nullptr;
+  for (std::size_t i = 0; i < summary_.size(); ++i) {
+    if (summary_[i].up_id == id) return &entries_[i];
   }
   return nullptr;
+}
+
+void NeighbourTable::set_detect_multiplier(NodeId id, int multiplier) {
+  if (Neighbour* n = by_id(id)) {
+    n->detect_multiplier = multiplier;
+    sync(*n);
+  }
 }
 
 Neighbour* NeighbourTable::by_id(NodeId id) {

@@ -100,11 +100,15 @@ class NeighbourTable {
   TimePoint next_hold_end() const;
   bool release_holds(TimePoint now);
 
+  // Non-const access is for fields no deadline depends on (cost_factor, drained, hello_due): the table keeps
+  // compact copies of state, id, expiry and hold (see Summary), which only its own members update.
   Neighbour* by_port(PortId port);
   const Neighbour* by_port(PortId port) const;
   // The Up neighbour with this id, or nullptr.
   const Neighbour* up_by_id(NodeId id) const;
   Neighbour* by_id(NodeId id);
+  // SetLinkDetection: our own minimum multiplier for the neighbour `id` (0: its advertised one).
+  void set_detect_multiplier(NodeId id, int multiplier);
   const std::vector<Neighbour>& all() const { return entries_; }
   // Advertised cost including commands; kInfiniteCost when drained.
   static Cost effective_cost(const Neighbour& n);
@@ -113,14 +117,26 @@ class NeighbourTable {
   static Duration detection_time(const Neighbour& n);
 
  private:
+  bool update_on_hello(Neighbour& n, NodeId sender, std::uint32_t epoch, const Hello& hello, TimePoint now,
+                       std::vector<NeighbourChange>& changes);
   void go_down(Neighbour& n, TimePoint now, std::vector<NeighbourChange>& changes);
   void refresh_estimate(Neighbour& n, TimePoint now);
+  void sync(const Neighbour& n);  // refreshes n's Summary after any change to its state, id, timers or hold
+
+  // What the per-event questions (next deadline, is X an Up neighbour) read, one small array instead of a walk over
+  // the full entries: the simulator asks them after every packet of 1000 nodes, whose entries are not in cache.
+  struct Summary {
+    TimePoint expiry = kTimeNever;    // last_heard + detection_time while not Down
+    TimePoint hold_end = kTimeNever;  // held_until while held
+    NodeId up_id = kNoNode;           // id while Up
+  };
 
   NodeId self_;
   int window_;
   double hysteresis_;
   FlapDamping damping_;
   std::vector<Neighbour> entries_;  // few per node: a vector scan beats a map
+  std::vector<Summary> summary_;    // by entry index
 };
 
 }  // namespace meshloop::mesh

@@ -750,7 +750,7 @@ void Node::apply(const Command& command, TimePoint now) {
           m.config.hello_interval = std::max(c.interval, milliseconds(10));
           m.config.dead_multiplier = std::max(c.multiplier, 2);
         } else if constexpr (std::is_same_v<T, command::SetLinkDetection>) {
-          if (Neighbour* n = m.neighbours.by_id(c.neighbour)) n->detect_multiplier = std::clamp(c.multiplier, 0, 255);
+          m.neighbours.set_detect_multiplier(c.neighbour, std::clamp(c.multiplier, 0, 255));
         }
       },
       command);
