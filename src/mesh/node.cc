@@ -163,8 +163,8 @@ struct Node::Impl {
   }
 
   bool is_active(NodeId dst, TimePoint now) const {
-    auto it = active.find(dst);
-    return it != active.end() && now - it->second <= config.backup_active_window;
+    const std::size_t i = active_index(dst);
+    return i < active.size() && active[i].first == dst && now - active[i].second <= config.backup_active_window;
   }
 
   // --- link state --------------------------------------------------------------------------------------------
@@ -458,13 +458,9 @@ struct Node::Impl {
   void precompute_backups(TimePoint now) {
     backups_at = kTimeNever;
     std::vector<NodeId> hops;
-    for (auto it = active.begin(); it != active.end();) {
-      if (now - it->second > config.backup_active_window) {
-        it = active.erase(it);
-        continue;
-      }
-      if (auto r = router.route(it->first)) hops.push_back(r->next_hop);
-      ++it;
+    std::erase_if(active, [&](const auto& a) { return now - a.second > config.backup_active_window; });
+    for (const auto& [dst, last_seen] : active) {
+      if (auto r = router.route(dst)) hops.push_back(r->next_hop);
     }
     std::sort(hops.begin(), hops.end());
     hops.erase(std::unique(hops.begin(), hops.end()), hops.end());
@@ -514,7 +510,11 @@ struct Node::Impl {
       }
       --d.ttl;
     }
-    active[d.destination] = now;
+    if (const std::size_t i = active_index(d.destination); i < active.size() && active[i].first == d.destination) {
+      active[i].second = now;
+    } else {
+      active.insert(active.begin() + static_cast<std::ptrdiff_t>(i), {d.destination, now});
+    }
     NodeId next = kNoNode;
     if (!d.explicit_route.empty()) {
       next = d.explicit_route.front();
@@ -624,7 +624,14 @@ struct Node::Impl {
   bool spf_needed = false;  // the database changed in a way that can change our tree
   std::map<NodeId, NodeId> last_routes;
 
-  std::map<NodeId, TimePoint> active;  // destination -> last data seen for it
+  // Destination -> last data seen for it, sorted by destination: touched by every data packet, and a flow's
+  // destinations are few, so a flat vector beats a tree's scattered nodes.
+  std::vector<std::pair<NodeId, TimePoint>> active;
+  std::size_t active_index(NodeId dst) const {  // where dst is, or would go
+    const auto it =
+        std::lower_bound(active.begin(), active.end(), dst, [](const auto& a, NodeId d) { return a.first < d; });
+    return static_cast<std::size_t>(it - active.begin());
+  }
   std::map<NodeId, Pin> pins;
   TraceHooks* trace = nullptr;       // optional (set_trace_hooks)
   std::vector<LsaTrace> lsa_traces;  // by LSDB slot: the trace context flooded with the copy we hold
