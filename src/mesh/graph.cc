@@ -266,6 +266,11 @@ void Graph::keep_two_way() {
 }
 
 Index Graph::index_of(NodeId id) const {
+  // Ids are usually dense (a mesh numbers its nodes 1..n): try the slot a dense numbering would give first.
+  if (!ids_.empty() && id >= ids_.front()) {
+    const std::size_t guess = id - ids_.front();
+    if (guess < ids_.size() && ids_[guess] == id) return static_cast<Index>(guess);
+  }
   auto it = std::lower_bound(ids_.begin(), ids_.end(), id);
   if (it == ids_.end() || *it != id) return kNoIndex;
   return static_cast<Index>(it - ids_.begin());

@@ -324,7 +324,16 @@ struct Node::Impl {
         send_order.erase(std::unique(send_order.begin(), send_order.end()), send_order.end());
         f.to_send.clear();
         for (const auto& [origin, slot] : send_order) f.to_send.push_back(slot);
-        LsaUpdate update;
+        // The bundle is built in a kept packet: copying an LSA over one already there reuses its link vector.
+        auto& update = std::get<LsaUpdate>(tx_update.body);
+        std::size_t count = 0;  // LSAs in the bundle (update.lsas may hold more, left from the last one)
+        auto send_bundle = [&] {
+          update.lsas.resize(count);
+          tx_update.header = header(PacketType::kLsaUpdate);
+          send(port, tx_update, true);
+          count = 0;
+          update.traces.clear();
+        };
         std::size_t used = 0, packets = 0, next = 0;
         for (; next < f.to_send.size(); ++next) {
           const LsdbSlot slot = f.to_send[next];
@@ -336,19 +345,21 @@ struct Node::Impl {
           if (!f.awaits(slot, e->lsa.seq)) continue;
           const LsaTrace* t = lsa_trace_at(slot, e->lsa);
           const std::size_t size = encoded_lsa_size(e->lsa) + (t ? encoded_lsa_trace_size(t->context.size()) : 0);
-          if (!update.lsas.empty() && used + size > kBodyBudget) {
-            send(port, Packet{header(PacketType::kLsaUpdate), std::move(update)}, true);
-            update = LsaUpdate{};
+          if (count > 0 && used + size > kBodyBudget) {
+            send_bundle();
             used = 0;
             if (++packets == kFloodPacketsPerFlush) break;
           }
-          update.lsas.push_back(e->lsa);
+          if (count < update.lsas.size()) {
+            update.lsas[count] = e->lsa;
+          } else {
+            update.lsas.push_back(e->lsa);
+          }
+          ++count;
           if (t) update.traces.push_back(*t);
           used += size;
         }
-        if (!update.lsas.empty() && packets < kFloodPacketsPerFlush) {
-          send(port, Packet{header(PacketType::kLsaUpdate), std::move(update)}, true);
-        }
+        if (count > 0 && packets < kFloodPacketsPerFlush) send_bundle();
         // Paced: a database exchange (hundreds of LSAs) would otherwise fill the link's queue at once and drop the
         // data queued behind it. The rest goes out one flood delay later.
         f.to_send.erase(f.to_send.begin(), f.to_send.begin() + static_cast<std::ptrdiff_t>(next));
@@ -606,6 +617,8 @@ struct Node::Impl {
   std::vector<PortFlood> floods;  // by port: drivers number ports densely from 0
   bool flood_touched = false;     // a port's queues may have grown since the last settle (see settle)
   std::vector<std::pair<NodeId, LsdbSlot>> send_order;  // flush_floods' scratch, kept for its capacity
+  DecodeOutcome rx;  // the packet being received, its buffers kept from packet to packet (decode_into)
+  Packet tx_update{{}, LsaUpdate{}};  // flush_floods' bundle, its buffers kept from bundle to bundle
   TimePoint next_hello = kTimeZero;
   TimePoint next_refresh = kTimeNever;
   TimePoint next_retransmit = kTimeNever;
@@ -664,7 +677,8 @@ void Node::receive(PortId port, std::span<const std::uint8_t> bytes, TimePoint n
   m.counters.rx_bytes += bytes.size();
   const Neighbour* n = m.neighbours.by_port(port);
   if (!n || n->removed) return;  // a port we do not have: the driver's bug, not the network's
-  DecodeOutcome d = decode(bytes, m.key);
+  DecodeOutcome& d = m.rx;
+  decode_into(bytes, m.key, d);
   if (!d.ok()) {
     if (d.failure->error == DecodeError::kUnauthenticated) {
       ++m.counters.rejected_unauthenticated;

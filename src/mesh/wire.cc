@@ -326,6 +326,7 @@ class BodyParser {
       if (first == 0) first = offset;
       if (auto failure = parse_value(tlv, offset, value)) return failure;
     }
+    if (type == PacketType::kLsaUpdate) std::get<LsaUpdate>(packet_.body).lsas.resize(lsa_count_);
     return check_required(type);
   }
 
@@ -361,7 +362,11 @@ class BodyParser {
           return wrong_length(tlv, offset, value.size(), "12 + 8*n");
         }
         const std::size_t links = (value.size() - kLsaFixedSize) / kLinkAdvertSize;
-        Lsa lsa;
+        // Written over the LSA a reused body held at this position (decode_into): its link vector's capacity
+        // saves an allocation per LSA, and a node receives millions of them.
+        auto& lsas = std::get<LsaUpdate>(packet_.body).lsas;
+        if (lsa_count_ == lsas.size()) lsas.emplace_back();
+        Lsa& lsa = lsas[lsa_count_++];
         lsa.origin = r.u32();
         lsa.seq = r.u32();
         if (lsa.origin == kNoNode || lsa.seq == 0) {  // no node 0; sequence numbers start at 1
@@ -380,7 +385,6 @@ class BodyParser {
           link.neighbour = r.u32();
           link.cost = r.u32();
         }
-        std::get<LsaUpdate>(packet_.body).lsas.push_back(std::move(lsa));
         return std::nullopt;
       }
       case TlvType::kAck: {
@@ -462,12 +466,45 @@ class BodyParser {
   std::uint32_t& unknown_tlvs_;
   // Datagram offset of the first TLV of each known type; 0 (inside the header, so never a TLV's) when not seen.
   std::array<std::size_t, kMaxTlvType + 1> first_offset_{};
+  std::size_t lsa_count_ = 0;  // LSAs parsed so far (the body's vector may hold more, left from a reused body)
 };
 
-DecodeOutcome refuse(DecodeError error, std::string detail) {
-  DecodeOutcome out;
-  out.failure = DecodeFailure{error, std::move(detail)};
-  return out;
+DecodeFailure refuse(DecodeError error, std::string detail) { return DecodeFailure{error, std::move(detail)}; }
+
+// Gives `packet` an empty body of `type`, keeping the buffers of a body of the same type (see decode_into).
+void reset_body(Packet& packet, PacketType type) {
+  switch (type) {
+    case PacketType::kHello:
+      packet.body.emplace<Hello>();
+      return;
+    case PacketType::kLsaUpdate:
+      if (auto* u = std::get_if<LsaUpdate>(&packet.body)) {
+        u->traces.clear();  // lsas are overwritten in place by the parser, which then trims them
+      } else {
+        packet.body.emplace<LsaUpdate>();
+      }
+      return;
+    case PacketType::kLsaAck:
+      if (auto* a = std::get_if<LsaAck>(&packet.body)) {
+        a->acks.clear();
+      } else {
+        packet.body.emplace<LsaAck>();
+      }
+      return;
+    case PacketType::kData:
+      if (auto* d = std::get_if<Data>(&packet.body)) {
+        const Data fresh;
+        d->origin = fresh.origin;
+        d->destination = fresh.destination;
+        d->ttl = fresh.ttl;
+        d->explicit_route.clear();
+        d->trace_context.clear();
+        d->payload.clear();
+      } else {
+        packet.body.emplace<Data>();
+      }
+      return;
+  }
 }
 
 }  // namespace
@@ -588,7 +625,9 @@ Result<std::vector<std::uint8_t>> encode(const Packet& packet, const AuthKey& ke
   return out;
 }
 
-DecodeOutcome decode(std::span<const std::uint8_t> bytes, const AuthKey& key) {
+namespace {
+std::optional<DecodeFailure> check_and_parse(std::span<const std::uint8_t> bytes, const AuthKey& key, Packet& packet,
+                                             std::uint32_t& unknown_tlvs) {
   if (bytes.size() > kMaxPacketSize) {
     return refuse(DecodeError::kOversized,
                   fmt::format("datagram of {} bytes exceeds {}", bytes.size(), kMaxPacketSize));
@@ -622,33 +661,27 @@ DecodeOutcome decode(std::span<const std::uint8_t> bytes, const AuthKey& key) {
                                                              load_u32(p + 4), load_u32(p + 8), load_u32(p + 12)));
   }
 
-  DecodeOutcome out;
-  Header& h = out.packet.header;
+  Header& h = packet.header;
   h.type = static_cast<PacketType>(raw_type);
   h.sender = load_u32(p + 4);
   h.epoch = load_u32(p + 8);
   h.seq = load_u32(p + 12);
-  switch (h.type) {
-    case PacketType::kHello:
-      out.packet.body.emplace<Hello>();
-      break;
-    case PacketType::kLsaUpdate:
-      out.packet.body.emplace<LsaUpdate>();
-      break;
-    case PacketType::kLsaAck:
-      out.packet.body.emplace<LsaAck>();
-      break;
-    case PacketType::kData:
-      out.packet.body.emplace<Data>();
-      break;
-  }
-  BodyParser parser(bytes.subspan(kHeaderSize, body_len), out.packet, out.unknown_tlvs);
-  if (auto failure = parser.parse()) {
-    DecodeOutcome refused;
-    refused.failure = std::move(failure);
-    return refused;
-  }
+  reset_body(packet, h.type);
+  BodyParser parser(bytes.subspan(kHeaderSize, body_len), packet, unknown_tlvs);
+  return parser.parse();
+}
+}  // namespace
+
+DecodeOutcome decode(std::span<const std::uint8_t> bytes, const AuthKey& key) {
+  DecodeOutcome out;
+  decode_into(bytes, key, out);
   return out;
+}
+
+void decode_into(std::span<const std::uint8_t> bytes, const AuthKey& key, DecodeOutcome& out) {
+  out.unknown_tlvs = 0;
+  out.failure = check_and_parse(bytes, key, out.packet, out.unknown_tlvs);
+  if (out.failure) out.unknown_tlvs = 0;
 }
 
 // ---- ReplayWindow

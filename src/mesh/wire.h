@@ -201,6 +201,9 @@ struct DecodeOutcome {
   bool ok() const { return !failure.has_value(); }
 };
 DecodeOutcome decode(std::span<const std::uint8_t> bytes, const AuthKey& key);
+// As decode(), into `out`, reusing the buffers of the body it already holds when the new packet has the same type:
+// a receiver that keeps one DecodeOutcome allocates nothing per packet once its buffers have grown.
+void decode_into(std::span<const std::uint8_t> bytes, const AuthKey& key, DecodeOutcome& out);
 
 // The encoded size of an LSA inside an LsaUpdate body (TLV header included): lets callers split bundles.
 std::size_t encoded_lsa_size(const Lsa& lsa);
