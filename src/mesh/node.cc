@@ -617,7 +617,7 @@ struct Node::Impl {
   std::vector<PortFlood> floods;  // by port: drivers number ports densely from 0
   bool flood_touched = false;     // a port's queues may have grown since the last settle (see settle)
   std::vector<std::pair<NodeId, LsdbSlot>> send_order;  // flush_floods' scratch, kept for its capacity
-  DecodeOutcome rx;  // the packet being received, its buffers kept from packet to packet (decode_into)
+  DecodeBuffers rx;  // the packet being received, its buffers kept from packet to packet (decode_into)
   Packet tx_update{{}, LsaUpdate{}};  // flush_floods' bundle, its buffers kept from bundle to bundle
   TimePoint next_hello = kTimeZero;
   TimePoint next_refresh = kTimeNever;
@@ -677,8 +677,7 @@ void Node::receive(PortId port, std::span<const std::uint8_t> bytes, TimePoint n
   m.counters.rx_bytes += bytes.size();
   const Neighbour* n = m.neighbours.by_port(port);
   if (!n || n->removed) return;  // a port we do not have: the driver's bug, not the network's
-  DecodeOutcome& d = m.rx;
-  decode_into(bytes, m.key, d);
+  DecodeOutcome& d = decode_into(bytes, m.key, m.rx);
   if (!d.ok()) {
     if (d.failure->error == DecodeError::kUnauthenticated) {
       ++m.counters.rejected_unauthenticated;

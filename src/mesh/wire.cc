@@ -288,8 +288,10 @@ bool repeatable(TlvType tlv) { return tlv == TlvType::kLsa || tlv == TlvType::kA
 // details count from the start of the datagram, as a hex dump shows them. Returns the failure, if any.
 class BodyParser {
  public:
-  BodyParser(std::span<const std::uint8_t> body, Packet& packet, std::uint32_t& unknown_tlvs)
-      : body_(body), packet_(packet), unknown_tlvs_(unknown_tlvs) {}
+  // spare_lsas (optional): LSAs kept for their link buffers; the parser takes from it and returns what it trims.
+  BodyParser(std::span<const std::uint8_t> body, Packet& packet, std::uint32_t& unknown_tlvs,
+             std::vector<Lsa>* spare_lsas)
+      : body_(body), packet_(packet), unknown_tlvs_(unknown_tlvs), spare_lsas_(spare_lsas) {}
 
   std::optional<DecodeFailure> parse() {
     const PacketType type = packet_.header.type;
@@ -326,12 +328,21 @@ class BodyParser {
       if (first == 0) first = offset;
       if (auto failure = parse_value(tlv, offset, value)) return failure;
     }
-    if (type == PacketType::kLsaUpdate) std::get<LsaUpdate>(packet_.body).lsas.resize(lsa_count_);
+    if (type == PacketType::kLsaUpdate) trim_lsas();
     return check_required(type);
   }
 
  private:
   static DecodeFailure malformed(std::string detail) { return {DecodeError::kMalformedTlv, std::move(detail)}; }
+
+  // Drops the LSAs a reused body held beyond this packet's, into the spares when there are any.
+  void trim_lsas() {
+    auto& lsas = std::get<LsaUpdate>(packet_.body).lsas;
+    if (spare_lsas_) {
+      for (std::size_t i = lsa_count_; i < lsas.size(); ++i) spare_lsas_->push_back(std::move(lsas[i]));
+    }
+    lsas.resize(lsa_count_);
+  }
 
   static std::optional<DecodeFailure> wrong_length(TlvType tlv, std::size_t offset, std::size_t length,
                                                    const char* expected) {
@@ -365,7 +376,14 @@ class BodyParser {
         // Written over the LSA a reused body held at this position (decode_into): its link vector's capacity
         // saves an allocation per LSA, and a node receives millions of them.
         auto& lsas = std::get<LsaUpdate>(packet_.body).lsas;
-        if (lsa_count_ == lsas.size()) lsas.emplace_back();
+        if (lsa_count_ == lsas.size()) {
+          if (spare_lsas_ && !spare_lsas_->empty()) {
+            lsas.push_back(std::move(spare_lsas_->back()));
+            spare_lsas_->pop_back();
+          } else {
+            lsas.emplace_back();
+          }
+        }
         Lsa& lsa = lsas[lsa_count_++];
         lsa.origin = r.u32();
         lsa.seq = r.u32();
@@ -466,10 +484,9 @@ class BodyParser {
   std::uint32_t& unknown_tlvs_;
   // Datagram offset of the first TLV of each known type; 0 (inside the header, so never a TLV's) when not seen.
   std::array<std::size_t, kMaxTlvType + 1> first_offset_{};
+  std::vector<Lsa>* spare_lsas_;
   std::size_t lsa_count_ = 0;  // LSAs parsed so far (the body's vector may hold more, left from a reused body)
 };
-
-DecodeFailure refuse(DecodeError error, std::string detail) { return DecodeFailure{error, std::move(detail)}; }
 
 // Gives `packet` an empty body of `type`, keeping the buffers of a body of the same type (see decode_into).
 void reset_body(Packet& packet, PacketType type) {
@@ -626,8 +643,12 @@ Result<std::vector<std::uint8_t>> encode(const Packet& packet, const AuthKey& ke
 }
 
 namespace {
-std::optional<DecodeFailure> check_and_parse(std::span<const std::uint8_t> bytes, const AuthKey& key, Packet& packet,
-                                             std::uint32_t& unknown_tlvs) {
+// Checks and parses `bytes` into `buffers` (a fresh DecodeBuffers for decode()): returns the outcome it filled.
+DecodeOutcome& check_and_parse(std::span<const std::uint8_t> bytes, const AuthKey& key, DecodeBuffers& buffers) {
+  auto refuse = [&buffers](DecodeError error, std::string detail) -> DecodeOutcome& {
+    buffers.refused.failure = DecodeFailure{error, std::move(detail)};
+    return buffers.refused;
+  };
   if (bytes.size() > kMaxPacketSize) {
     return refuse(DecodeError::kOversized,
                   fmt::format("datagram of {} bytes exceeds {}", bytes.size(), kMaxPacketSize));
@@ -661,27 +682,28 @@ std::optional<DecodeFailure> check_and_parse(std::span<const std::uint8_t> bytes
                                                              load_u32(p + 4), load_u32(p + 8), load_u32(p + 12)));
   }
 
-  Header& h = packet.header;
+  DecodeOutcome& out = buffers.by_type[raw_type - static_cast<std::uint8_t>(PacketType::kHello)];
+  out.unknown_tlvs = 0;
+  Header& h = out.packet.header;
   h.type = static_cast<PacketType>(raw_type);
   h.sender = load_u32(p + 4);
   h.epoch = load_u32(p + 8);
   h.seq = load_u32(p + 12);
-  reset_body(packet, h.type);
-  BodyParser parser(bytes.subspan(kHeaderSize, body_len), packet, unknown_tlvs);
-  return parser.parse();
+  reset_body(out.packet, h.type);
+  BodyParser parser(bytes.subspan(kHeaderSize, body_len), out.packet, out.unknown_tlvs, &buffers.spare_lsas);
+  out.failure = parser.parse();
+  if (out.failure) out.unknown_tlvs = 0;
+  return out;
 }
 }  // namespace
 
 DecodeOutcome decode(std::span<const std::uint8_t> bytes, const AuthKey& key) {
-  DecodeOutcome out;
-  decode_into(bytes, key, out);
-  return out;
+  DecodeBuffers buffers;
+  return std::move(check_and_parse(bytes, key, buffers));
 }
 
-void decode_into(std::span<const std::uint8_t> bytes, const AuthKey& key, DecodeOutcome& out) {
-  out.unknown_tlvs = 0;
-  out.failure = check_and_parse(bytes, key, out.packet, out.unknown_tlvs);
-  if (out.failure) out.unknown_tlvs = 0;
+DecodeOutcome& decode_into(std::span<const std::uint8_t> bytes, const AuthKey& key, DecodeBuffers& buffers) {
+  return check_and_parse(bytes, key, buffers);
 }
 
 // ---- ReplayWindow

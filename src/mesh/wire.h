@@ -201,9 +201,16 @@ struct DecodeOutcome {
   bool ok() const { return !failure.has_value(); }
 };
 DecodeOutcome decode(std::span<const std::uint8_t> bytes, const AuthKey& key);
-// As decode(), into `out`, reusing the buffers of the body it already holds when the new packet has the same type:
-// a receiver that keeps one DecodeOutcome allocates nothing per packet once its buffers have grown.
-void decode_into(std::span<const std::uint8_t> bytes, const AuthKey& key, DecodeOutcome& out);
+// Storage decode_into() reuses: one outcome per packet type, so each body keeps its buffers whatever type came
+// in between, and LSAs trimmed off a bundle kept for their link buffers. A receiver that keeps one allocates
+// nothing per packet once the buffers have grown.
+struct DecodeBuffers {
+  std::array<DecodeOutcome, 4> by_type;  // by PacketType - kHello
+  DecodeOutcome refused;                 // a datagram refused before its type was known
+  std::vector<Lsa> spare_lsas;
+};
+// As decode(), into `buffers`; returns the outcome it filled, valid until the next call with the same buffers.
+DecodeOutcome& decode_into(std::span<const std::uint8_t> bytes, const AuthKey& key, DecodeBuffers& buffers);
 
 // The encoded size of an LSA inside an LsaUpdate body (TLV header included): lets callers split bundles.
 std::size_t encoded_lsa_size(const Lsa& lsa);
