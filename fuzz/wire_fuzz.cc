@@ -3,7 +3,8 @@
 //   odd:  the rest is a body, sealed with a correct tag as packet type (byte >> 1) % 4 + 1, so the fuzzer reaches
 //         the TLV parser that authentication would otherwise hide from it.
 // Invariants checked (abort on violation): a correctly sealed body is refused only as malformed TLVs; whatever
-// decodes re-encodes, decodes again to the same packet, and re-encodes to the same bytes (the encoding is canonical).
+// decodes re-encodes, decodes again to the same packet, and re-encodes to the same bytes (the encoding is canonical);
+// decode_into() with buffers kept across inputs, as a node keeps them, gives exactly what a fresh decode() gives.
 #include <cstdio>
 #include <cstdlib>
 #include <span>
@@ -43,6 +44,16 @@ std::vector<std::uint8_t> seal(PacketType type, std::span<const std::uint8_t> bo
   return out;
 }
 
+void check_reused_buffers(std::span<const std::uint8_t> datagram, const DecodeOutcome& fresh) {
+  static wire::DecodeBuffers buffers;  // kept across inputs: what earlier packets left behind must not leak
+  const DecodeOutcome& reused = wire::decode_into(datagram, fuzz_key(), buffers);
+  if (reused.ok() != fresh.ok()) fail("decode_into and decode disagree on acceptance", "");
+  if (!fresh.ok() && reused.failure->error != fresh.failure->error) fail("decode_into refused for another reason", "");
+  if (fresh.ok() && (!(reused.packet == fresh.packet) || reused.unknown_tlvs != fresh.unknown_tlvs)) {
+    fail("decode_into with reused buffers differs from decode", "");
+  }
+}
+
 void check_round_trip(const DecodeOutcome& first) {
   auto bytes = wire::encode(first.packet, fuzz_key());
   if (!bytes.ok()) fail("a decoded packet does not re-encode", bytes.status().to_string());
@@ -62,13 +73,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   DecodeOutcome out;
   if ((data[0] & 1) == 0) {
     out = wire::decode(rest, fuzz_key());
+    check_reused_buffers(rest, out);
   } else {
     if (rest.size() > wire::kMaxPacketSize - wire::kHeaderSize - wire::kTagSize) return -1;  // not a sealable body
     const auto type = static_cast<PacketType>((data[0] >> 1) % 4 + 1);
-    out = wire::decode(seal(type, rest), fuzz_key());
+    const auto datagram = seal(type, rest);
+    out = wire::decode(datagram, fuzz_key());
     if (!out.ok() && out.failure->error != DecodeError::kMalformedTlv) {
       fail("a correctly sealed body was refused before the TLV parser", out.failure->detail);
     }
+    check_reused_buffers(datagram, out);
   }
   if (out.ok()) check_round_trip(out);
   return 0;
