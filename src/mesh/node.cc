@@ -56,7 +56,8 @@ struct Node::Impl {
   Impl(const NodeConfig& c, NodeId s, std::uint64_t seed)
       : config(c),
         self(s),
-        rng(seed),
+        hello_rng(Rng::derive(seed, kHelloStream)),
+        flood_rng(Rng::derive(seed, kFloodStream)),
         key(c.mesh_key),
         neighbours(s, c.estimator_window, c.cost_hysteresis, c.flap_damping),
         router(s, lsdb),
@@ -104,7 +105,7 @@ struct Node::Impl {
       send(n.port, p, true);
     }
     // BFD-style jitter (75-100% of the interval) keeps neighbours from synchronising.
-    const double jitter = 0.75 + 0.25 * rng.uniform();
+    const double jitter = 0.75 + 0.25 * hello_rng.uniform();
     next_hello = now + Duration{static_cast<std::int64_t>(static_cast<double>(config.hello_interval.count()) * jitter)};
   }
 
@@ -383,7 +384,8 @@ struct Node::Impl {
   // otherwise flush together and send it to each other across the same link; jittered, the later one has mostly
   // heard the earlier one's copy by then and skips it (flush_floods' implicit-ack check).
   Duration jittered_flood_delay() {
-    return Duration{static_cast<std::int64_t>(static_cast<double>(config.flood_delay.count()) * (0.5 + rng.uniform()))};
+    const double factor = 0.5 + flood_rng.uniform();
+    return Duration{static_cast<std::int64_t>(static_cast<double>(config.flood_delay.count()) * factor)};
   }
 
   // --- trace contexts of advertisements (mesh/trace_hooks.h) -------------------------------------------------
@@ -593,7 +595,12 @@ struct Node::Impl {
 
   NodeConfig config;
   NodeId self;
-  Rng rng;
+  // One stream per purpose: hello times then depend only on the seed and the hello schedule, not on how much the
+  // node flooded (the simulator's link draws are keyed by send time, so shifted hellos would see other losses).
+  static constexpr std::uint64_t kHelloStream = 0x68656C6C6FULL;  // "hello"
+  static constexpr std::uint64_t kFloodStream = 0x666C6F6F64ULL;  // "flood"
+  Rng hello_rng;
+  Rng flood_rng;
   AuthKey key;
   NeighbourTable neighbours;
   Lsdb lsdb;

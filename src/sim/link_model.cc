@@ -3,16 +3,29 @@
 #include <algorithm>
 
 namespace meshloop::sim {
+namespace {
+enum Purpose : std::uint32_t { kBurstStep, kLoss, kJitter, kPurposes };
+constexpr std::uint64_t kGolden = 0x9E3779B97F4A7C15ULL;  // SplitMix64's increment
+}  // namespace
+
+double keyed_uniform(std::uint64_t key, TimePoint at, std::uint32_t index, std::uint32_t purpose) {
+  // mix_seed makes (key, at) one well-mixed state; (index, purpose) picks a position in the SplitMix64 sequence
+  // from there, so distinct events at one instant get distinct, independent values.
+  std::uint64_t s = mix_seed(key, static_cast<std::uint64_t>(at.time_since_epoch().count()));
+  s += (static_cast<std::uint64_t>(index) * kPurposes + purpose) * kGolden;
+  return static_cast<double>(splitmix64(s) >> 11) * 0x1.0p-53;
+}
 
 LinkDirection::Transmission LinkDirection::transmit(const LinkParams& p, double extra_loss, TimePoint now,
                                                     std::size_t bytes) {
-  // Draws first, in a fixed order, whatever happens to the packet (common random numbers).
+  // Keyed draws (see the header): what happens to this packet depends on when it is sent, not on how many packets
+  // this direction carried before it. The Gilbert-Elliott state still steps once per transmission (its parameters
+  // are per packet), so with bursts on, its state does depend on the number of earlier transmissions.
+  draws_.next_event(now);
   if (p.bursts.enabled()) {
-    const double u = rng_.uniform();
+    const double u = draws_.draw(kBurstStep);
     bad_ = bad_ ? !(u < p.bursts.p_bad_to_good) : (u < p.bursts.p_good_to_bad);
   }
-  const double u_loss = rng_.uniform();
-  const double u_jitter = p.jitter.count() > 0 ? rng_.uniform() : 0.0;
 
   TimePoint departure = now;
   if (p.bandwidth_bps > 0) {
@@ -25,7 +38,8 @@ LinkDirection::Transmission LinkDirection::transmit(const LinkParams& p, double 
   }
   double keep = (1.0 - p.loss) * (1.0 - std::clamp(extra_loss, 0.0, 1.0));
   if (p.bursts.enabled()) keep *= 1.0 - (bad_ ? p.bursts.loss_bad : p.bursts.loss_good);
-  if (u_loss >= keep) return {Outcome::kLost, {}};
+  if (draws_.draw(kLoss) >= keep) return {Outcome::kLost, {}};
+  const double u_jitter = p.jitter.count() > 0 ? draws_.draw(kJitter) : 0.0;
   const auto jitter = Duration{static_cast<std::int64_t>(u_jitter * static_cast<double>(p.jitter.count()))};
   return {Outcome::kDelivered, departure + p.delay + jitter};
 }

@@ -1,10 +1,13 @@
 // sim::LinkDirection: one direction of a point-to-point link: delay, jitter, loss (Bernoulli and Gilbert-Elliott
 // bursts), bandwidth (serialisation delay behind a drop-tail queue).
 //
-// Common random numbers: each direction owns its own Rng derived from (scenario seed, link_stream_id(from, to)),
-// so its draws do not depend on what any other link, node or protocol drew. Every transmission on a link that is
-// up makes the same draws in the same order whatever the fault state: one Gilbert-Elliott step (when enabled), one
-// loss draw, one jitter draw (when jitter > 0). A fault's extra loss changes the threshold, never the draw count.
+// Common random numbers (docs/decisions/0025-keyed-link-draws.md): every draw of a transmission is a pure function
+// of (scenario seed, link_stream_id(from, to), the virtual time the packet is handed to the link, its index among
+// the transmissions handed to this direction at that same instant, the draw's purpose). A packet sent on a link at
+// the same virtual time sees the same draws whatever else crossed the link earlier, so two runs that route other
+// traffic differently (the MAPE-K loop on vs off) still see the same loss on the packets they have in common. A
+// stream consumed once per transmission would not: one extra packet on a link shifts every later draw on it.
+// A fault's extra loss changes the threshold, never the draws.
 // Thread-safety: none.
 #pragma once
 
@@ -41,10 +44,31 @@ constexpr std::uint64_t link_stream_id(mesh::NodeId from, mesh::NodeId to) {
   return (static_cast<std::uint64_t>(from) << 32) | to;
 }
 
+// Uniform in [0, 1), a pure function of its arguments (SplitMix64 at position (index, purpose) of a sequence seeded
+// by (key, at)). `key` should already be well mixed (mix_seed of a seed and a stream id).
+double keyed_uniform(std::uint64_t key, TimePoint at, std::uint32_t index, std::uint32_t purpose);
+
+// Keyed draws for one stream: numbers the calls made at the same instant, so that the n-th event at time t gets the
+// same draws in every run. REQUIRES: calls in non-decreasing time (the simulator's clock).
+class KeyedDraws {
+ public:
+  KeyedDraws(std::uint64_t seed, std::uint64_t stream) : key_(mix_seed(seed, stream)) {}
+  // Opens the next event at `now`; draw(purpose) then gives its values.
+  void next_event(TimePoint now) {
+    index_ = now == at_ ? index_ + 1 : 0;
+    at_ = now;
+  }
+  double draw(std::uint32_t purpose) const { return keyed_uniform(key_, at_, index_, purpose); }
+
+ private:
+  std::uint64_t key_;
+  TimePoint at_ = kTimeNever;
+  std::uint32_t index_ = 0;
+};
+
 class LinkDirection {
  public:
-  LinkDirection(std::uint64_t seed, mesh::NodeId from, mesh::NodeId to)
-      : rng_(Rng::derive(seed, link_stream_id(from, to))) {}
+  LinkDirection(std::uint64_t seed, mesh::NodeId from, mesh::NodeId to) : draws_(seed, link_stream_id(from, to)) {}
 
   enum class Outcome : std::uint8_t { kDelivered, kLost, kQueueFull };
   struct Transmission {
@@ -52,12 +76,13 @@ class LinkDirection {
     TimePoint arrival;  // when kDelivered
   };
   // A packet of `bytes` handed to the link at `now`. `extra_loss` is added by active faults (loss burst, degradation).
+  // REQUIRES: `now` non-decreasing across calls.
   Transmission transmit(const LinkParams& p, double extra_loss, TimePoint now, std::size_t bytes);
 
   bool in_bad_state() const { return bad_; }
 
  private:
-  Rng rng_;
+  KeyedDraws draws_;
   bool bad_ = false;
   TimePoint busy_until_{};
 };

@@ -81,8 +81,8 @@ class World {
     if (!gray_.empty()) return;
     gray_.assign(n_, 0);
     overload_.assign(n_, 0);
-    drop_rng_.reserve(n_);
-    for (NodeId u = 1; u <= n_; ++u) drop_rng_.push_back(Rng::derive(sc_.params.seed, 0x64726F7000000000ULL | u));
+    drop_draws_.reserve(n_);
+    for (NodeId u = 1; u <= n_; ++u) drop_draws_.emplace_back(sc_.params.seed, 0x64726F7000000000ULL | u);
   }
 
   RunStats run() {
@@ -199,7 +199,7 @@ class World {
         ++tel_->sent[u - 1];
         if (!originating_) ++tel_->transit[u - 1];
       }
-      if (node_drop_faults_ > 0 && dropped_by_node(u)) return;
+      if (node_drop_faults_ > 0 && dropped_by_node(u, now)) return;
       ++stats_.data_transmissions;
     }
     const std::uint32_t edge = dir / 2;
@@ -230,16 +230,20 @@ class World {
     queue_.push(tr.arrival, kArrive, slot, dir);
   }
 
-  // A gray hole drops data it forwards (not its own), an overloaded node's queues drop any data it sends. Draws come
-  // from the node's own stream, only while such a fault is active on it.
-  bool dropped_by_node(NodeId u) {
+  // A gray hole drops data it forwards (not its own), an overloaded node's queues drop any data it sends. Draws are
+  // keyed by (seed, node, send time, index at that instant) like the links' (link_model.h), so a packet the node
+  // sends at the same time in two runs meets the same drop whatever other traffic the node carried.
+  bool dropped_by_node(NodeId u, TimePoint now) {
+    if (gray_[u - 1] == 0 && overload_[u - 1] == 0) return false;
     const FaultParams& fp = sc_.params.fault;
-    if (gray_[u - 1] > 0 && !originating_ && drop_rng_[u - 1].uniform() < fp.gray_hole_drop) {
+    KeyedDraws& draws = drop_draws_[u - 1];
+    draws.next_event(now);
+    if (gray_[u - 1] > 0 && !originating_ && draws.draw(0) < fp.gray_hole_drop) {
       ++stats_.lost_gray_hole;
       if (tel_) ++tel_->transit_dropped[u - 1];
       return true;
     }
-    if (overload_[u - 1] > 0 && drop_rng_[u - 1].uniform() < fp.overload_drop) {
+    if (overload_[u - 1] > 0 && draws.draw(1) < fp.overload_drop) {
       ++stats_.lost_overload;
       if (tel_) ++tel_->queue_dropped[u - 1];
       return true;
@@ -792,7 +796,7 @@ class World {
   bool stopped_ = false;  // an observer ended the run
   // Faults routing cannot see. The hot path reads only node_drop_faults_ (0 unless one is active) and regime_loss_.
   std::vector<std::uint8_t> gray_, overload_;  // active gray holes / overloads per node (sized only when scheduled)
-  std::vector<Rng> drop_rng_;                  // per node: its drop draws
+  std::vector<KeyedDraws> drop_draws_;         // per node: its drop draws
   int node_drop_faults_ = 0;
   bool originating_ = false;                   // outputs being performed are the source's own data
   std::vector<std::uint32_t> regimes_;         // active regime changes

@@ -1,7 +1,7 @@
 // sim::run_protocol: one protocol on one scenario in virtual time, scored against the ground truth.
 //
-// The world owns one Agent per live node, the links (one LinkDirection per direction, each with its own random
-// stream), the fault state and the delivery log. It is a discrete-event simulation: arrivals, flow sends, fault
+// The world owns one Agent per live node, the links (one LinkDirection per direction, each with its own keyed
+// random draws), the fault state and the delivery log. It is a discrete-event simulation: arrivals, flow sends, fault
 // starts/ends, link flaps and per-node wake-ups (one pending wake per node at its agent's next_deadline(),
 // re-armed after every interaction; stale wakes are skipped by a generation counter) come out of one Scheduler in
 // (time, insertion) order. Nothing in the model reads a clock; the wall time is measured around the run only.

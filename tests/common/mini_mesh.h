@@ -112,6 +112,8 @@ class MiniMesh {
   }
   // Called for every event of every node, with the node's id.
   std::function<void(mesh::NodeId, const mesh::Event&)> on_event;
+  // Called for every packet a node hands to a port, with the node's id and the time (before the link sees it).
+  std::function<void(mesh::NodeId, const mesh::SendOutput&, TimePoint)> on_send;
 
  private:
   struct InFlight {
@@ -139,6 +141,7 @@ class MiniMesh {
     nodes_[id]->drain_outputs(out);
     for (auto& o : out) {
       if (auto* s = std::get_if<mesh::SendOutput>(&o)) {
+        if (on_send) on_send(id, *s, now_);
         if (links_.count(key(id, s->port))) queue_.push(InFlight{now_ + delay_, seq_++, id, s->port, std::move(s->bytes)});
       } else if (auto* d = std::get_if<mesh::DeliverOutput>(&o)) {
         ++delivered_[{d->origin, id}];

@@ -219,6 +219,37 @@ TEST(NodeTest, DrainedLinkIsAdvertisedAndAvoided) {
   EXPECT_NE(m.node(primary)->next_hop(1), 1u);
 }
 
+// Hello times depend only on the node's seed and hello schedule, not on how much it floods: the simulator keys link
+// loss by send time (decision 0025), so a hello moved by a flood elsewhere would meet other loss draws.
+TEST(NodeTest, FloodingElsewhereDoesNotMoveHelloTimes) {
+  auto hello_times = [](bool raise) {
+    MiniMesh m(fast_config());
+    for (NodeId id = 1; id <= 3; ++id) m.add_node(id);
+    m.link(1, 2);
+    m.link(2, 3);
+    const AuthKey key(fast_config().mesh_key);
+    std::vector<std::int64_t> times;
+    std::uint64_t lsa_updates = 0;
+    m.on_send = [&](NodeId from, const SendOutput& s, TimePoint now) {
+      if (from != 2) return;
+      const DecodeOutcome d = decode(s.bytes, key);
+      if (!d.ok()) return;
+      if (d.packet.header.type == PacketType::kHello) times.push_back(now.time_since_epoch().count());
+      if (d.packet.header.type == PacketType::kLsaUpdate) ++lsa_updates;
+    };
+    m.run_for(seconds(2));
+    const std::uint64_t before = lsa_updates;
+    // Node 3 re-advertises: node 2 floods it on to node 1 after a jittered delay (a draw node 2 makes only here).
+    if (raise) m.node(3)->apply(command::RaiseLinkCost{2, 4.0}, m.now());
+    m.run_for(seconds(3));
+    EXPECT_EQ(lsa_updates > before, raise);
+    return times;
+  };
+  const auto quiet = hello_times(false);
+  EXPECT_GT(quiet.size(), 40u);
+  EXPECT_EQ(quiet, hello_times(true));
+}
+
 TEST(NodeTest, WidenedLinkDetectionIsHonouredAtBothEnds) {
   // Hello 100 ms x 3: a silent neighbour is down after 300 ms. Widened to 10 on link 1-2 (by node 1 only), both
   // ends wait a second: node 1 by its own setting, node 2 because node 1's hellos advertise the multiplier.
