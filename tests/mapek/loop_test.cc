@@ -149,6 +149,23 @@ TEST(Planner, RaisesTheCostOfADegradingLinkBeforeDrainingIt) {
   EXPECT_EQ(l->decisions().back().diagnosis, Diagnosis::kDegradingLink);
 }
 
+// A regime change lifts every link's loss: a flagged link losing no more than twice what the links around it lose,
+// plus loss_limit, is not a degrading link (no action); the same loss among clean links is.
+TEST(Planner, ALinkLosingWhatItsNeighbourhoodLosesIsNotDegrading) {
+  World w;
+  w.flagged_links = {{1, 2}};
+  for (auto [a, b] : {std::pair{1, 3}, {1, 4}, {2, 5}, {3, 5}}) w.link(a, b, EdgeFeature::kLossIn, 0.06f);
+  w.link(1, 2, EdgeFeature::kLossIn, 0.16f);  // below 0.1 + 2 x 0.06
+  auto l = w.loop(no_exploration());
+  EXPECT_TRUE(w.tick(*l).empty());
+  for (const Decision& d : l->decisions()) EXPECT_NE(d.diagnosis, Diagnosis::kDegradingLink) << d.reason;
+
+  w.link(1, 2, EdgeFeature::kLossIn, 0.3f);  // clearly above its neighbourhood
+  const auto* c = only<mesh::command::RaiseLinkCost>(w.tick(*l));
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(l->decisions().back().diagnosis, Diagnosis::kDegradingLink);
+}
+
 TEST(Planner, DrainsAFlappingLink) {
   World w;
   w.flagged_links = {{1, 3}};
