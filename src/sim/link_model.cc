@@ -38,7 +38,9 @@ LinkDirection::Transmission LinkDirection::transmit(const LinkParams& p, double 
   }
   double keep = (1.0 - p.loss) * (1.0 - std::clamp(extra_loss, 0.0, 1.0));
   if (p.bursts.enabled()) keep *= 1.0 - (bad_ ? p.bursts.loss_bad : p.bursts.loss_good);
-  if (draws_.draw(kLoss) >= keep) return {Outcome::kLost, {}};
+  // A lossless link (the common case: background loss 0, no fault) needs no draw: keyed draws do not shift when one
+  // is skipped, and a uniform in [0, 1) is always below a keep of 1.
+  if (keep < 1.0 && draws_.draw(kLoss) >= keep) return {Outcome::kLost, {}};
   const double u_jitter = p.jitter.count() > 0 ? draws_.draw(kJitter) : 0.0;
   const auto jitter = Duration{static_cast<std::int64_t>(u_jitter * static_cast<double>(p.jitter.count()))};
   return {Outcome::kDelivered, departure + p.delay + jitter};
