@@ -57,16 +57,18 @@ struct Loop::View {
     }
     return worst;
   }
-  // The median over every entry of the neighbourhood of its larger loss direction: what links here lose anyway.
-  // A mesh-wide rise in loss (a regime change) lifts it; one degrading link does not.
-  float typical_loss() const {
+  // What links here lose anyway: the lower median, over the neighbourhood's up entries other than `skip_a` and
+  // `skip_b` (the link being judged), of each entry's larger loss direction; 0 with fewer than 4 to go by. A
+  // mesh-wide rise in loss (a regime change) lifts it; one degrading link does not, nor do links that are down.
+  float typical_loss(std::int32_t skip_a, std::int32_t skip_b) const {
     std::vector<float> losses;
     for (std::int32_t e = 0; e < static_cast<std::int32_t>(graph.num_edges()); ++e) {
+      if (e == skip_a || e == skip_b || nan_to(entry(e, EdgeFeature::kUp), 0) < 0.5f) continue;
       const float in = entry(e, EdgeFeature::kLossIn), out = entry(e, EdgeFeature::kLossOut);
       if (!std::isnan(in) || !std::isnan(out)) losses.push_back(std::max(nan_to(in, 0), nan_to(out, 0)));
     }
-    if (losses.empty()) return 0;
-    auto mid = losses.begin() + static_cast<std::ptrdiff_t>(losses.size() / 2);
+    if (losses.size() < 4) return 0;
+    auto mid = losses.begin() + static_cast<std::ptrdiff_t>((losses.size() - 1) / 2);
     std::nth_element(losses.begin(), mid, losses.end());
     return *mid;
   }
@@ -198,7 +200,6 @@ void Loop::analyse(const ml::Graph& g, TimePoint now, std::vector<Finding>& find
   // degrades when it loses clearly more than the links around it: loss_limit above twice their typical loss, so a
   // mesh-wide shift (every link losing 6 % hellos after a regime change, some windows 12-16 %) is not read as many
   // degrading links, while with the usual ~1 % background the typical loss is 0 and loss_limit applies as is.
-  const double degrading_loss = config_.loss_limit + 2.0 * v.typical_loss();
   for (const auto& [nb, e] : v.out_entry) {
     const std::int32_t r = v.in(nb);
     const bool flagged = verdicts_.edge_flag[static_cast<std::size_t>(e)] != 0 ||
@@ -226,7 +227,7 @@ void Loop::analyse(const ml::Graph& g, TimePoint now, std::vector<Finding>& find
     } else if (nan_to(up, 1) < 0.5f) {
       f.diagnosis = Diagnosis::kDownLink;
       f.evidence = "down";
-    } else if (lost_share >= degrading_loss) {
+    } else if (lost_share >= config_.loss_limit + 2.0 * v.typical_loss(e, r)) {
       f.diagnosis = Diagnosis::kDegradingLink;
       f.harm = carried * lost_share / (1 - lost_share);
       f.evidence = fmt::format("loss {:.2f} on {:.3f} Mbit/s", lost_share, carried);

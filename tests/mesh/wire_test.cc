@@ -363,6 +363,13 @@ TEST(WireTest, DecodeIntoAReusedOutcomeEqualsAFreshDecode) {
     Bytes bytes = encode_ok(p);
     if (below(rng, 8) == 0) bytes[kHeaderSize + below(rng, bytes.size() - kHeaderSize)] ^= 0x01;  // refused
     if (below(rng, 16) == 0) bytes[3] = 9;  // refused before the type is known
+    if (below(rng, 8) == 0) {  // authentic but malformed: two good LSAs, then one whose count disagrees
+      bytes = seal(PacketType::kLsaUpdate, Body()
+                                               .tlv(TlvType::kLsa, lsa_value(2, 2))
+                                               .tlv(TlvType::kLsa, lsa_value(3, 3))
+                                               .tlv(TlvType::kLsa, lsa_value(2, 1))
+                                               .bytes());
+    }
     const DecodeOutcome& reused = decode_into(bytes, test_key(), buffers);
     const DecodeOutcome fresh = decode_bytes(bytes);
     ASSERT_EQ(reused.ok(), fresh.ok()) << "iteration " << i;
