@@ -10,10 +10,7 @@ better/worse/equal compare the two outages of each fault (equal: within 0.01 s).
 import json
 import sys
 
-def outage(f):
-    if f["status"] == "not_broken":
-        return 0.0
-    return f["mttr_s"] if f["mttr_s"] is not None else f["end_s"] - f["start_s"]
+from mapek_reports import outage
 
 kinds = {}
 pdr = []
