@@ -115,7 +115,8 @@ json protocol_json(const Scenario& sc, const RunStats& run) {
            {"excluded_flows", o.excluded_flows},
            {"broken_flows", o.broken_flows},
            {"attributed_elsewhere", o.attributed_elsewhere},
-           {"mttr_s", o.mttr_s ? json(*o.mttr_s) : json(nullptr)}};
+           {"mttr_s", o.mttr_s ? json(*o.mttr_s) : json(nullptr)},
+           {"resume_s", o.resume_s ? json(*o.resume_s) : json(nullptr)}};
     faults.push_back(std::move(f));
   }
   json events = json::object();

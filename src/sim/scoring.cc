@@ -135,7 +135,7 @@ Score score_run(const std::vector<FlowLog>& flows, const std::vector<FaultTruth>
     out.excluded_flows = static_cast<std::uint32_t>(f.excluded_flows.size());
     const std::int64_t t0 = f.start.time_since_epoch().count();
     const std::int64_t t1 = f.end.time_since_epoch().count();
-    double worst = 0;
+    double worst = 0, worst_resume = 0;
     bool any_healed_first = false, any_never = false;
     for (std::uint32_t flow : f.covered_flows) {
       const FlowWindows& fw = win(flow);
@@ -185,6 +185,9 @@ Score score_run(const std::vector<FlowLog>& flows, const std::vector<FaultTruth>
         any_healed_first = true;
       } else {
         worst = std::max(worst, static_cast<double>(*recovered - t0) / 1e6);
+        std::size_t first = *broke;  // a delivery exists: the recovery is anchored at one
+        while (!(fw.scored(first) && flows[flow].packets[first].delivered())) ++first;
+        worst_resume = std::max(worst_resume, static_cast<double>(fw.time(first) - t0) / 1e6);
       }
     }
     if (out.broken_flows == 0) continue;
@@ -199,6 +202,7 @@ Score score_run(const std::vector<FlowLog>& flows, const std::vector<FaultTruth>
     } else {
       out.status = FaultStatus::kRecovered;
       out.mttr_s = worst;
+      out.resume_s = worst_resume;
       all_mttr.push_back(worst);
       by_kind[fault_kind_name(f.kind)].push_back(worst);
     }

@@ -15,6 +15,9 @@
 // - A fault's MTTR is the worst repair time over its broken flows. If one of them recovered only at or after the
 //   fault ended, the fault is unrecovered-by-routing (healing, not routing, fixed it); if one never recovered
 //   within the horizon, the fault is unrecovered. Neither contributes an MTTR.
+// - Beside the MTTR, a fault's resume time is the worst, over its broken flows, of the first delivery after the break
+//   (minus injection): when routing got packets through again. It is not a score; it tells a repair apart from a
+//   repaired path that is lossy enough to keep windows under 90% (1% loss per hop over a long path does that).
 // Thread-safety: pure functions.
 #pragma once
 
@@ -65,6 +68,7 @@ struct FaultOutcome {
   std::uint32_t broken_flows = 0;
   std::uint32_t attributed_elsewhere = 0;  // broke while an earlier fault on the same flow was active
   std::optional<double> mttr_s;            // when kRecovered
+  std::optional<double> resume_s;          // when kRecovered: worst first delivery after a break (see above)
 };
 
 struct Score {

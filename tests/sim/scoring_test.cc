@@ -125,6 +125,29 @@ TEST(Scoring, TheWorstFlowSetsTheFaultsMttr) {
   EXPECT_NEAR(*s.outcomes[0].mttr_s, 1.2, 1e-9);
 }
 
+TEST(Scoring, ALossyRepairedPathDelaysRecoveryButNotResumption) {
+  // Cut at 10 s, packets flow again from 10.5 s, but two a second (x.2 and x.7) are lost until 14 s: windows stay
+  // at 80%, so the flow recovers only at 13.3 s (the first window holding one loss, 13.7) while deliveries resumed
+  // at 10.5 s.
+  std::vector<FlowLog> logs{make_log(60, [](double t) {
+    const int i = static_cast<int>(t * 10 + 0.5);
+    return (t >= 10.0 && t < 10.45) || (t >= 10.45 && t < 14.0 && i % 5 == 2);
+  })};
+  const Score s = score_run(logs, {fault(FaultKind::kLinkCut, 10.0, 30.0, {0})}, params(60));
+  ASSERT_EQ(s.outcomes[0].status, FaultStatus::kRecovered);
+  EXPECT_NEAR(*s.outcomes[0].mttr_s, 3.3, 1e-9);
+  EXPECT_NEAR(*s.outcomes[0].resume_s, 0.5, 1e-9);
+}
+
+TEST(Scoring, ResumptionIsTheWorstFlowsFirstDeliveryAfterItsBreak) {
+  std::vector<FlowLog> logs{make_log(60, [](double t) { return t >= 10.0 && t < 10.3; }),
+                            make_log(60, [](double t) { return t >= 10.0 && t < 11.2; })};
+  const Score s = score_run(logs, {fault(FaultKind::kLinkCut, 10.0, 30.0, {0, 1})}, params(60));
+  EXPECT_NEAR(*s.outcomes[0].resume_s, 1.2, 1e-9);
+  const Score healed = score_run(logs, {fault(FaultKind::kLinkCut, 10.0, 11.0, {0, 1})}, params(60));
+  EXPECT_FALSE(healed.outcomes[0].resume_s.has_value());  // unrecovered by routing: no repair to time
+}
+
 TEST(Scoring, PacketsInTheLastSecondAreNotScored) {
   std::vector<FlowLog> logs{make_log(60, [](double t) { return t >= 59.0; })};
   const Score s = score_run(logs, {}, params(60));
