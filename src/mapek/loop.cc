@@ -72,6 +72,30 @@ struct Loop::View {
     std::nth_element(losses.begin(), mid, losses.end());
     return *mid;
   }
+  // Whether the view holds a way from us to neighbour v over up links other than our link to v. Without one,
+  // draining that link may cut v and whatever lies behind it off; the view is 2 hops deep, so a longer detour is
+  // not seen and the answer errs on the safe side.
+  bool detour(NodeId v) const {
+    const auto target = index.find(v);
+    if (self < 0 || target == index.end()) return false;
+    const auto s = static_cast<std::int32_t>(self), t = target->second;
+    std::vector<char> seen(graph.num_nodes(), 0);
+    std::vector<std::int32_t> queue{s};
+    seen[static_cast<std::size_t>(s)] = 1;
+    for (std::size_t q = 0; q < queue.size(); ++q) {
+      const std::int32_t u = queue[q];
+      for (std::int32_t e = graph.offsets[static_cast<std::size_t>(u)];
+           e < graph.offsets[static_cast<std::size_t>(u) + 1]; ++e) {
+        const std::int32_t w = graph.targets[static_cast<std::size_t>(e)];
+        if ((u == s && w == t) || seen[static_cast<std::size_t>(w)] || nan_to(entry(e, EdgeFeature::kUp), 0) < 0.5f)
+          continue;
+        if (w == t) return true;
+        seen[static_cast<std::size_t>(w)] = 1;
+        queue.push_back(w);
+      }
+    }
+    return false;
+  }
   float link_throughput(NodeId v) const {
     return nan_to(entry(out(v), EdgeFeature::kThroughputMbps), 0) +
            nan_to(entry(in(v), EdgeFeature::kThroughputMbps), 0);
@@ -321,7 +345,15 @@ void Loop::record(Decision d) {
 
 void Loop::plan(const std::vector<Finding>& findings, TimePoint now, std::vector<mesh::Command>& out) {
   for (const Finding& f : findings) {
-    const auto cands = candidates(f);
+    auto cands = candidates(f);
+    // A drain must not cut the far end off (verification would roll it back, after a window of black hole).
+    std::string left_out;
+    const auto drain = std::find(cands.begin(), cands.end(), ActionKind::kDrainLink);
+    if (drain != cands.end() && !view_->detour(knob_of(f.element, ActionKind::kDrainLink))) {
+      cands.erase(drain);
+      left_out = fmt::format("; drain_link left out: no way around link {}-{} in view", self_,
+                             knob_of(f.element, ActionKind::kDrainLink));
+    }
     Decision d{now, f.element, f.diagnosis, ActionKind::kNone, Outcome::kProposed, false, 0, ""};
     if (cands.empty()) {
       if (f.diagnosis == Diagnosis::kUnexplained) continue;  // nothing we know to do: not a decision
@@ -361,8 +393,8 @@ void Loop::plan(const std::vector<Finding>& findings, TimePoint now, std::vector
         best = a;
       }
     }
-    d.reason = fmt::format("{} {}: {}; harm {:.4f} Mbit/s; values: {}, none {:.2f}", diagnosis_name(f.diagnosis),
-                           f.element.text(), f.evidence, f.harm, values, config_.act_margin);
+    d.reason = fmt::format("{} {}: {}; harm {:.4f} Mbit/s; values: {}, none {:.2f}{}", diagnosis_name(f.diagnosis),
+                           f.element.text(), f.evidence, f.harm, values, config_.act_margin, left_out);
     if (f.harm < config_.min_harm_mbps) {
       d.reason += fmt::format("; harm below {} Mbit/s: nothing to gain", config_.min_harm_mbps);
       best = ActionKind::kNone;

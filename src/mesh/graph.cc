@@ -316,7 +316,10 @@ void shortest_paths(const Graph& g, Index source, const Exclusions& excluded, Sh
     const std::uint64_t key = heap.pop();
     const Index u = key_index(key);
     const std::uint64_t du = key_dist(key);
-    if (has_no_transit && u != source && u < excluded.no_transit.size() && excluded.no_transit[u] != 0) continue;
+    const std::uint64_t penalty =
+        has_no_transit && u != source && u < excluded.no_transit.size() && excluded.no_transit[u] != 0
+            ? kTransitPenalty
+            : 0;
     const Index skip = u == link_a ? link_b : (u == link_b ? link_a : kNoIndex);
     const Index hop_via_u = u == source ? kNoIndex : sp.first_hop[u];
     const auto targets = g.targets(u);
@@ -325,7 +328,7 @@ void shortest_paths(const Graph& g, Index source, const Exclusions& excluded, Sh
       const Index v = targets[k];
       const std::uint32_t at = pos[v];
       if (at == kSettled || v == skip) continue;
-      const std::uint64_t nd = du + costs[k];  // < 2^33: no overflow; saturates below
+      const std::uint64_t nd = du + costs[k] + penalty;  // < 2^34: no overflow; saturates below
       if (nd >= kUnreachable) continue;
       if (at == kNeverReached || nd < sp.dist[v]) {
         sp.dist[v] = nd;
@@ -353,7 +356,8 @@ constexpr std::uint8_t kTouched = 16;  // parent reset or set: listed in `touche
 }  // namespace
 
 // Why the result equals a full run (costs > 0): the full run's dist is the true distance and its parent[v] the
-// lowest-index transit-allowed u with dist[u] + c(u, v) == dist[v] (see 0003), a function of the graph alone. Here
+// lowest-index u with dist[u] + c(u, v) == dist[v] (c includes u's transit penalty; see 0003), a function of the
+// graph alone. Here
 // every label is the length of a real path in g (an unaffected node keeps its intact old tree path), and when the
 // heap runs dry every edge is relaxed: old edges between unaffected nodes were (the old tree), edges into affected
 // nodes are seeded, edges at changed nodes are relaxed up front, and popped nodes relax all theirs. So the labels
@@ -369,17 +373,20 @@ bool update_shortest_paths(const Graph& g, ShortestPaths& sp, std::span<const In
 
   auto& dist = sp.dist;
   auto& parent = sp.parent;
-  const auto transit = [&](Index u) { return u == s || no_transit.empty() || no_transit[u] == 0; };
+  // The transit penalty is part of the cost of every edge out of u (kTransitPenalty: such a node is a last resort).
+  const auto penalty = [&](Index u) -> std::uint64_t {
+    return u == s || no_transit.empty() || no_transit[u] == 0 ? 0 : kTransitPenalty;
+  };
   std::vector<std::uint8_t> state(n, 0);
   for (Index o : changed) state[o] |= kChanged;
 
-  // Cut roots: a tree edge p -> v at a changed node that vanished or got dearer (its old cost is exactly
-  // dist[v] - dist[p]), or whose p may no longer carry transit. Any other tree edge is as it was.
+  // Cut roots: a tree edge p -> v at a changed node that vanished or got dearer (its old cost, penalty included, is
+  // exactly dist[v] - dist[p]; p starting to avoid transit makes it dearer). Any other tree edge is as it was.
   bool cut = false;
   for (Index v = 0; v < n; ++v) {
     const Index p = parent[v];
     if (p == kNoIndex || ((state[p] | state[v]) & kChanged) == 0) continue;
-    if (g.edge_cost(p, v) > dist[v] - dist[p] || !transit(p)) {
+    if (std::uint64_t{g.edge_cost(p, v)} + penalty(p) > dist[v] - dist[p]) {
       state[v] |= kAffected | kResolved;
       cut = true;
     }
@@ -412,7 +419,7 @@ bool update_shortest_paths(const Graph& g, ShortestPaths& sp, std::span<const In
   // The full run's relaxation, where "never reached" now means "not queued" (the label may be finite).
   const auto relax = [&](Index u, Index v, Cost c) {
     if (pos[v] == kSettled) return;
-    const std::uint64_t nd = dist[u] + c;
+    const std::uint64_t nd = dist[u] + c + penalty(u);
     if (nd >= kUnreachable) return;
     if (nd < dist[v]) {
       dist[v] = nd;
@@ -431,7 +438,7 @@ bool update_shortest_paths(const Graph& g, ShortestPaths& sp, std::span<const In
     }
   };
   // A finite label is always a real path length, so relaxing from any labelled node is sound, seeded or not.
-  const auto tail = [&](Index u) { return dist[u] < kUnreachable && transit(u); };
+  const auto tail = [&](Index u) { return dist[u] < kUnreachable; };
   for (Index v : affected) {
     for (Index u : g.targets(v)) {  // in-neighbours: every edge has its reverse
       if (tail(u)) relax(u, v, g.edge_cost(u, v));
@@ -449,7 +456,6 @@ bool update_shortest_paths(const Graph& g, ShortestPaths& sp, std::span<const In
   }
   while (!heap.empty()) {
     const Index u = key_index(heap.pop());
-    if (!transit(u)) continue;
     const auto targets = g.targets(u);
     const auto costs = g.costs(u);
     for (std::size_t k = 0; k < targets.size(); ++k) relax(u, targets[k], costs[k]);

@@ -76,13 +76,20 @@ class Graph {
   std::size_t zero_cost_edges_ = 0;
 };
 
-// What to leave out of one computation (a failed neighbour, a failed link, nodes that asked not to carry transit).
-// Excluding the source itself leaves everything unreachable, the source included.
+// What a path pays for each hop through a node that asked not to carry transit, on top of the link's cost: more
+// than any path of ordinary costs (100 x ETX + RTT ms per link), so such a node carries only traffic that has no
+// other way, as an OSPF stub router's maximum link metric does (RFC 6987). Leaving it out altogether would cut off
+// whatever lies behind it when it is an articulation point.
+constexpr std::uint64_t kTransitPenalty = std::uint64_t{1} << 24;
+
+// What to leave out of one computation (a failed neighbour, a failed link), and nodes that asked not to carry
+// transit. Excluding the source itself leaves everything unreachable, the source included.
 struct Exclusions {
   Index node = kNoIndex;                       // never entered
   std::pair<Index, Index> link{kNoIndex, kNoIndex};  // neither direction used
-  std::span<const std::uint8_t> no_transit;    // when non-empty: no_transit[i] != 0 means i may be an end, not a hop
-                                               // (the source always relaxes). REQUIRES: size() == g.size().
+  std::span<const std::uint8_t> no_transit;    // when non-empty: no_transit[i] != 0 adds kTransitPenalty to every
+                                               // edge out of i (not when i is the source: its own paths all leave
+                                               // it once). REQUIRES: size() == g.size().
 };
 
 // Single-source shortest paths (Dijkstra, 4-ary indexed heap). dist is in Cost units with kInfiniteCost for
@@ -101,7 +108,7 @@ ShortestPaths shortest_paths(const Graph& g, Index source, const Exclusions& exc
 void shortest_paths(const Graph& g, Index source, const Exclusions& excluded, ShortestPaths& out);
 
 // Incremental SPF: brings `sp` up to date after edits at a few nodes, repairing only the part of the tree they touch
-// (Ramalingam-Reps: cut the subtrees whose path got dearer or lost transit, re-seed them from their unaffected
+// (Ramalingam-Reps: cut the subtrees whose path got dearer, re-seed them from their unaffected
 // neighbours, relax the edited edges, and run Dijkstra from there). On success `sp` equals, field by field,
 // shortest_paths(g, sp.source, {.no_transit = no_transit}); the work is O(n) plus a Dijkstra over the nodes whose
 // distance changes. False, with `sp` untouched, when the update cannot guarantee that (g has zero-cost

@@ -65,7 +65,7 @@ struct DrainLink {  // stop using our link to `neighbour` for transit (advertise
   NodeId neighbour;
   bool drained;
 };
-struct AvoidTransit {  // ask the mesh not to route through this node unless it is the destination
+struct AvoidTransit {  // ask the mesh to route through this node only when no other path exists
   bool avoid;
 };
 struct SetHelloInterval {

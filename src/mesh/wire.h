@@ -124,7 +124,7 @@ struct Lsa {
   std::vector<LinkAdvert> links;
   bool operator==(const Lsa&) const = default;
 };
-constexpr std::uint8_t kLsaFlagAvoidTransit = 1;  // do not route through this node unless it is the destination
+constexpr std::uint8_t kLsaFlagAvoidTransit = 1;  // route through this node only when no other path exists
 
 // The trace context an advertisement was originated under, travelling with every flooded copy of it.
 struct LsaTrace {

@@ -188,6 +188,25 @@ TEST(Planner, DrainsAFlappingLink) {
   EXPECT_EQ(l2->decisions().back().diagnosis, Diagnosis::kFlappingLink);
 }
 
+TEST(Planner, NeverDrainsALinkWithNoWayAroundIt) {
+  // 1-3 flaps. Around it runs 1-2-5-3; with 2-5 down there is no way around, and a drain would cut 3 off.
+  World w;
+  w.link(1, 3, EdgeFeature::kLinkAgeS, 1.5f);
+  w.link(1, 3, EdgeFeature::kLossIn, 0.5f);
+  w.link(2, 5, EdgeFeature::kUp, 0.0f);
+  auto l = w.loop(no_exploration());
+  w.tick(*l);
+  w.flagged_links = {{1, 3}};
+  const auto cmds = w.tick(*l);
+  EXPECT_EQ(l->decisions().back().diagnosis, Diagnosis::kFlappingLink);
+  const auto* c = only<mesh::command::RaiseLinkCost>(cmds);  // the next best candidate
+  ASSERT_NE(c, nullptr) << l->decisions().back().reason;
+  EXPECT_EQ(c->neighbour, 3u);
+  EXPECT_NE(l->decisions().back().reason.find("drain_link left out: no way around link 1-3"), std::string::npos)
+      << l->decisions().back().reason;
+
+}
+
 TEST(Planner, ShedsTransitWhenItselfIsOverloaded) {
   World w;
   w.flagged_nodes = {1};

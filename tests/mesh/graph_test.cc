@@ -82,12 +82,15 @@ std::vector<std::uint64_t> bellman_ford(const Matrix& m, Index s) {
   return dist;
 }
 
-// Exclusions expressed as edge removal, so the oracle never sees an Exclusions struct.
+// Exclusions expressed as edge removal (and the transit penalty as dearer edges), so the oracle never sees an
+// Exclusions struct.
 Matrix without(Matrix m, const Exclusions& ex, Index source) {
   const std::size_t n = m.size();
   for (std::size_t i = 0; i < n; ++i) {
     if (ex.node < n) m[ex.node][i] = m[i][ex.node] = kInf;
-    if (!ex.no_transit.empty() && ex.no_transit[i] != 0 && i != source) std::fill(m[i].begin(), m[i].end(), kInf);
+    if (!ex.no_transit.empty() && ex.no_transit[i] != 0 && i != source) {
+      for (auto& c : m[i]) c = c == kInf ? kInf : std::min(c + kTransitPenalty, kInf);  // every hop out of i pays
+    }
   }
   if (ex.link.first < n && ex.link.second < n) {
     m[ex.link.first][ex.link.second] = m[ex.link.second][ex.link.first] = kInf;
@@ -284,17 +287,24 @@ TEST(GraphTest, ExclusionsMatchOracleOnGraphWithElementRemoved) {
   }
 }
 
-TEST(GraphTest, NoTransitSourceStillRelaxesAndNoTransitNodesAreReachable) {
-  // 1 -> 2 -> 3 with 2 no-transit: 2 is reachable, 3 is not; from 2 itself, 3 is.
-  const std::vector<Graph::Edge> edges = {{1, 2, 1}, {2, 3, 1}};
+TEST(GraphTest, ANodeAvoidingTransitIsALastResortNotACut) {
+  // 1 -> 2 -> 3 and 1 -> 4 -> 3, all cost 1, with 2 avoiding transit: 3 is reached through 4. Without 4, 2 still
+  // carries the path (an articulation point avoiding transit must not cut 3 off), at the penalty. 2 itself, as a
+  // source or a destination, pays nothing.
+  const std::vector<Graph::Edge> edges = {{1, 2, 1}, {2, 3, 1}, {1, 4, 1}, {4, 3, 1}};
   const Graph g = Graph::build({}, edges);
-  const std::vector<std::uint8_t> no_transit = {0, 1, 0};
+  const std::vector<std::uint8_t> no_transit = {0, 1, 0, 0};
   Exclusions ex;
   ex.no_transit = no_transit;
   const ShortestPaths from1 = shortest_paths(g, 0, ex);
   EXPECT_EQ(from1.dist[1], 1u);
-  EXPECT_EQ(from1.dist[2], kInf);
-  const ShortestPaths from2 = shortest_paths(g, 1, ex);
+  EXPECT_EQ(from1.dist[2], 2u);
+  EXPECT_EQ(from1.parent[2], 3u);
+  ex.node = 3;
+  const ShortestPaths cut = shortest_paths(g, 0, ex);
+  EXPECT_EQ(cut.dist[2], 2 + kTransitPenalty);
+  EXPECT_EQ(cut.parent[2], 1u);
+  const ShortestPaths from2 = shortest_paths(g, 1, {.no_transit = no_transit});
   EXPECT_EQ(from2.dist[2], 1u);
 }
 
