@@ -135,22 +135,14 @@ std::optional<Router::Route> Router::route(NodeId destination) const {
   return Route{graph_.id(primary_.first_hop[d]), primary_.dist[d]};
 }
 
-std::vector<NodeId> Router::to_ids(const std::vector<Index>& path) const {
-  std::vector<NodeId> out;
-  if (path.size() < 2) return out;
-  out.reserve(path.size() - 1);
-  for (std::size_t i = 1; i < path.size(); ++i) out.push_back(graph_.id(path[i]));
-  return out;
-}
-
 std::vector<NodeId> Router::path(NodeId destination) const {
   if (self_index_ == kNoIndex) return {};
   const Index d = graph_.index_of(destination);
   if (d == kNoIndex) return {};
-  return to_ids(path_to(primary_, d));
+  return path_in(primary_.parent, d);
 }
 
-const ShortestPaths& Router::tree_avoiding(NodeId avoid, bool link_only) {
+const std::vector<Index>& Router::tree_avoiding(NodeId avoid, bool link_only) {
   auto& cache = link_only ? link_avoiding_ : node_avoiding_;
   auto it = cache.find(avoid);
   if (it != cache.end()) return it->second;
@@ -162,7 +154,16 @@ const ShortestPaths& Router::tree_avoiding(NodeId avoid, bool link_only) {
   } else {
     ex.node = a;
   }
-  return cache.emplace(avoid, shortest_paths(graph_, self_index_, ex)).first->second;
+  shortest_paths(graph_, self_index_, ex, scratch_);
+  return cache.emplace(avoid, scratch_.parent).first->second;
+}
+
+std::vector<NodeId> Router::path_in(const std::vector<Index>& parent, Index destination) const {
+  std::vector<NodeId> out;
+  if (parent[destination] == kNoIndex) return out;  // only the source has no parent when reachable
+  for (Index v = destination; v != self_index_; v = parent[v]) out.push_back(graph_.id(v));
+  std::reverse(out.begin(), out.end());
+  return out;
 }
 
 std::vector<NodeId> Router::backup_path(NodeId destination, NodeId avoid) {
@@ -170,7 +171,7 @@ std::vector<NodeId> Router::backup_path(NodeId destination, NodeId avoid) {
   if (self_index_ == kNoIndex) return {};
   const Index d = graph_.index_of(destination);
   if (d == kNoIndex || d == self_index_) return {};
-  return to_ids(path_to(tree_avoiding(avoid, destination == avoid), d));
+  return path_in(tree_avoiding(avoid, destination == avoid), d);
 }
 
 std::vector<NodeId> Router::link_backup_path(NodeId destination, NodeId neighbour) {
@@ -178,7 +179,7 @@ std::vector<NodeId> Router::link_backup_path(NodeId destination, NodeId neighbou
   if (self_index_ == kNoIndex) return {};
   const Index d = graph_.index_of(destination);
   if (d == kNoIndex || d == self_index_) return {};
-  return to_ids(path_to(tree_avoiding(neighbour, true), d));
+  return path_in(tree_avoiding(neighbour, true), d);
 }
 
 void Router::precompute_backups(const std::vector<NodeId>& next_hops) {

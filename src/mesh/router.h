@@ -63,7 +63,12 @@ class Router {
   const Graph& graph();
 
  private:
-  const ShortestPaths& tree_avoiding(NodeId avoid, bool link_only);
+  // The parents of the shortest-path tree from us that avoids `avoid` (or only our link to it): all a backup path
+  // needs, a quarter of a whole ShortestPaths, computed in scratch_.
+  const std::vector<Index>& tree_avoiding(NodeId avoid, bool link_only);
+  // The path to `destination` in a tree of parents rooted at us (primary_, tree_avoiding()): excludes us, ends with
+  // it; empty when it is unreachable or ours. REQUIRES: destination < parent.size().
+  std::vector<NodeId> path_in(const std::vector<Index>& parent, Index destination) const;
   void rebuild_graph();
   // Brings the graph up to date by editing it where advertisements changed, listing the edited origins in
   // patched_; false (graph untouched) when a rebuild is due instead.
@@ -71,7 +76,6 @@ class Router {
   void ensure_fresh() {
     if (stale_) recompute();
   }
-  std::vector<NodeId> to_ids(const std::vector<Index>& path) const;
 
   NodeId self_;
   const Lsdb& lsdb_;
@@ -87,8 +91,9 @@ class Router {
   std::vector<Index> patched_;
   std::size_t incremental_runs_ = 0;
   std::size_t reachable_ = 0;
-  std::map<NodeId, ShortestPaths> node_avoiding_;
-  std::map<NodeId, ShortestPaths> link_avoiding_;
+  std::map<NodeId, std::vector<Index>> node_avoiding_;  // backup trees' parents, by the neighbour they avoid
+  std::map<NodeId, std::vector<Index>> link_avoiding_;
+  ShortestPaths scratch_;  // where backup trees are computed: warm in cache from one to the next
 };
 
 }  // namespace meshloop::mesh
