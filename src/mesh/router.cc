@@ -154,8 +154,11 @@ const std::vector<Index>& Router::tree_avoiding(NodeId avoid, bool link_only) {
   } else {
     ex.node = a;
   }
-  shortest_paths(graph_, self_index_, ex, scratch_);
-  return cache.emplace(avoid, scratch_.parent).first->second;
+  // One scratch tree per thread, shared by every router it drives (a simulator's thousand nodes), so it stays in
+  // cache from one backup computation to the next; only the parents are kept.
+  thread_local ShortestPaths scratch;
+  shortest_paths(graph_, self_index_, ex, scratch);
+  return cache.emplace(avoid, scratch.parent).first->second;
 }
 
 std::vector<NodeId> Router::path_in(const std::vector<Index>& parent, Index destination) const {

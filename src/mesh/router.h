@@ -64,7 +64,7 @@ class Router {
 
  private:
   // The parents of the shortest-path tree from us that avoids `avoid` (or only our link to it): all a backup path
-  // needs, a quarter of a whole ShortestPaths, computed in scratch_.
+  // needs, a quarter of a whole ShortestPaths.
   const std::vector<Index>& tree_avoiding(NodeId avoid, bool link_only);
   // The path to `destination` in a tree of parents rooted at us (primary_, tree_avoiding()): excludes us, ends with
   // it; empty when it is unreachable or ours. REQUIRES: destination < parent.size().
@@ -93,7 +93,6 @@ class Router {
   std::size_t reachable_ = 0;
   std::map<NodeId, std::vector<Index>> node_avoiding_;  // backup trees' parents, by the neighbour they avoid
   std::map<NodeId, std::vector<Index>> link_avoiding_;
-  ShortestPaths scratch_;  // where backup trees are computed: warm in cache from one to the next
 };
 
 }  // namespace meshloop::mesh
