@@ -72,6 +72,18 @@ struct Loop::View {
     std::nth_element(losses.begin(), mid, losses.end());
     return *mid;
   }
+  // Whether the view holds links between nodes other than us. A real node's view is a star (node_window.h): it
+  // cannot tell a bridge from a link with a way around it.
+  bool sees_beyond_star() const {
+    for (std::int32_t u = 0; u < static_cast<std::int32_t>(graph.num_nodes()); ++u) {
+      if (u == self) continue;
+      for (std::int32_t e = graph.offsets[static_cast<std::size_t>(u)];
+           e < graph.offsets[static_cast<std::size_t>(u) + 1]; ++e) {
+        if (graph.targets[static_cast<std::size_t>(e)] != self) return true;
+      }
+    }
+    return false;
+  }
   // Whether the view holds a way from us to neighbour v over up links other than our link to v. Without one,
   // draining that link may cut v and whatever lies behind it off; the view is 2 hops deep, so a longer detour is
   // not seen and the answer errs on the safe side.
@@ -346,10 +358,12 @@ void Loop::record(Decision d) {
 void Loop::plan(const std::vector<Finding>& findings, TimePoint now, std::vector<mesh::Command>& out) {
   for (const Finding& f : findings) {
     auto cands = candidates(f);
-    // A drain must not cut the far end off (verification would roll it back, after a window of black hole).
+    // A drain must not cut the far end off (verification would roll it back, after a window of black hole). Only a
+    // view that shows links beyond our own can tell; on a star view verification alone guards it.
     std::string left_out;
     const auto drain = std::find(cands.begin(), cands.end(), ActionKind::kDrainLink);
-    if (drain != cands.end() && !view_->detour(knob_of(f.element, ActionKind::kDrainLink))) {
+    if (drain != cands.end() && view_->sees_beyond_star() &&
+        !view_->detour(knob_of(f.element, ActionKind::kDrainLink))) {
       cands.erase(drain);
       left_out = fmt::format("; drain_link left out: no way around link {}-{} in view", self_,
                              knob_of(f.element, ActionKind::kDrainLink));
@@ -358,8 +372,8 @@ void Loop::plan(const std::vector<Finding>& findings, TimePoint now, std::vector
     if (cands.empty()) {
       if (f.diagnosis == Diagnosis::kUnexplained) continue;  // nothing we know to do: not a decision
       // Down links and nodes are routing's (it already rerouted); an overloaded neighbour sheds its own transit.
-      d.reason = fmt::format("{} {}: {}; left to {}", diagnosis_name(f.diagnosis), f.element.text(), f.evidence,
-                             f.diagnosis == Diagnosis::kOverloadedNode ? "that node's loop" : "routing");
+      d.reason = fmt::format("{} {}: {}{}; left to {}", diagnosis_name(f.diagnosis), f.element.text(), f.evidence,
+                             left_out, f.diagnosis == Diagnosis::kOverloadedNode ? "that node's loop" : "routing");
       if (decisions_.empty() || decisions_.back().element != f.element ||
           decisions_.back().action != ActionKind::kNone || decisions_.back().diagnosis != f.diagnosis) {
         record(std::move(d));

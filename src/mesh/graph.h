@@ -76,11 +76,13 @@ class Graph {
   std::size_t zero_cost_edges_ = 0;
 };
 
-// What a path pays for each hop through a node that asked not to carry transit, on top of the link's cost: more
-// than any path of ordinary costs (100 x ETX + RTT ms per link), so such a node carries only traffic that has no
-// other way, as an OSPF stub router's maximum link metric does (RFC 6987). Leaving it out altogether would cut off
-// whatever lies behind it when it is an articulation point.
-constexpr std::uint64_t kTransitPenalty = std::uint64_t{1} << 24;
+// What a path pays for each hop through a node that asked not to carry transit, on top of the link's cost, as an
+// OSPF stub router's maximum link metric does (RFC 6987): such a node carries only traffic without a reasonable
+// other way. Leaving it out altogether would cut off whatever lies behind it when it is an articulation point.
+// 2^26 exceeds 30 000 hops of typical links (100 x ETX + RTT ms, about 100-2000 each) and 80 of the dearest a link
+// can advertise when raised x20 (about 820 000); a detour dearer than that loses to the node. Sums saturate at
+// kInfiniteCost, so a path can pay it up to 63 times.
+constexpr std::uint64_t kTransitPenalty = std::uint64_t{1} << 26;
 
 // What to leave out of one computation (a failed neighbour, a failed link), and nodes that asked not to carry
 // transit. Excluding the source itself leaves everything unreachable, the source included.

@@ -185,9 +185,14 @@ Score score_run(const std::vector<FlowLog>& flows, const std::vector<FaultTruth>
         any_healed_first = true;
       } else {
         worst = std::max(worst, static_cast<double>(*recovered - t0) / 1e6);
-        std::size_t first = *broke;  // a delivery exists: the recovery is anchored at one
-        while (!(fw.scored(first) && flows[flow].packets[first].delivered())) ++first;
-        worst_resume = std::max(worst_resume, static_cast<double>(fw.time(first) - t0) / 1e6);
+        // Resumption: the first delivery after the outage's first lost packet (the break's anchor may itself have
+        // been delivered, the window failing on what came after it); never later than the recovery.
+        const auto& pk = flows[flow].packets;
+        std::size_t i = *broke;
+        while (i < fw.size() && !(fw.scored(i) && !pk[i].delivered())) ++i;
+        while (i < fw.size() && !(fw.scored(i) && pk[i].delivered())) ++i;
+        const std::int64_t resumed = i < fw.size() ? std::min(fw.time(i), *recovered) : *recovered;
+        worst_resume = std::max(worst_resume, static_cast<double>(resumed - t0) / 1e6);
       }
     }
     if (out.broken_flows == 0) continue;

@@ -15,8 +15,8 @@
 // - A fault's MTTR is the worst repair time over its broken flows. If one of them recovered only at or after the
 //   fault ended, the fault is unrecovered-by-routing (healing, not routing, fixed it); if one never recovered
 //   within the horizon, the fault is unrecovered. Neither contributes an MTTR.
-// - Beside the MTTR, a fault's resume time is the worst, over its broken flows, of the first delivery after the break
-//   (minus injection): when routing got packets through again. It is not a score; it tells a repair apart from a
+// - Beside the MTTR, a fault's resume time is the worst, over its broken flows, of the first delivery after the
+//   outage's first lost packet (minus injection; at most the recovery): when routing got packets through again. It is not a score; it tells a repair apart from a
 //   repaired path that is lossy enough to keep windows under 90% (1% loss per hop over a long path does that).
 // Thread-safety: pure functions.
 #pragma once

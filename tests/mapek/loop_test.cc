@@ -188,7 +188,7 @@ TEST(Planner, DrainsAFlappingLink) {
   EXPECT_EQ(l2->decisions().back().diagnosis, Diagnosis::kFlappingLink);
 }
 
-TEST(Planner, NeverDrainsALinkWithNoWayAroundIt) {
+TEST(Planner, DrainsNoLinkItSeesNoWayAround) {
   // 1-3 flaps. Around it runs 1-2-5-3; with 2-5 down there is no way around, and a drain would cut 3 off.
   World w;
   w.link(1, 3, EdgeFeature::kLinkAgeS, 1.5f);
@@ -204,6 +204,30 @@ TEST(Planner, NeverDrainsALinkWithNoWayAroundIt) {
   EXPECT_EQ(c->neighbour, 3u);
   EXPECT_NE(l->decisions().back().reason.find("drain_link left out: no way around link 1-3"), std::string::npos)
       << l->decisions().back().reason;
+
+  // A real node's view is a star (node_window.h): it cannot see a way around any link, so it does not judge.
+  World star;
+  const std::vector<std::pair<std::int32_t, std::int32_t>> spokes = {{0, 1}, {0, 2}, {0, 3}};
+  star.g = ml::Graph::from_links(4, spokes);
+  star.g.node_ids = {1, 2, 3, 4};
+  for (Eigen::Index e = 0; e < static_cast<Eigen::Index>(star.g.num_edges()); ++e) {
+    for (auto [f, x] : {std::pair{EdgeFeature::kLossIn, 0.0f},
+                        {EdgeFeature::kLossOut, 0.0f},
+                        {EdgeFeature::kLinkAgeS, 300.0f},
+                        {EdgeFeature::kUp, 1.0f},
+                        {EdgeFeature::kThroughputMbps, 0.05f}}) {
+      star.g.edge_features(e, static_cast<Eigen::Index>(ml::index(f))) = x;
+    }
+  }
+  star.link(1, 3, EdgeFeature::kLinkAgeS, 1.5f);
+  star.link(1, 3, EdgeFeature::kLossIn, 0.5f);
+  auto l3 = star.loop(no_exploration());
+  star.tick(*l3);
+  star.flagged_links = {{1, 3}};
+  const auto star_cmds = star.tick(*l3);
+  const auto* drained = only<mesh::command::DrainLink>(star_cmds);
+  ASSERT_NE(drained, nullptr) << l3->decisions().back().reason;
+  EXPECT_EQ(drained->neighbour, 3u);
 
 }
 

@@ -148,6 +148,16 @@ TEST(Scoring, ResumptionIsTheWorstFlowsFirstDeliveryAfterItsBreak) {
   EXPECT_FALSE(healed.outcomes[0].resume_s.has_value());  // unrecovered by routing: no repair to time
 }
 
+TEST(Scoring, ResumptionCountsFromTheFirstLossNotFromADeliveredBreakAnchor) {
+  // The packet at the injection (10.0 s) is delivered, its window fails on the losses from 10.2 s to 12 s: the
+  // break is anchored at 10.0, but nothing got through again before 12.0.
+  std::vector<FlowLog> logs{make_log(60, [](double t) { return t >= 10.15 && t < 11.95; })};
+  const Score s = score_run(logs, {fault(FaultKind::kDegradation, 10.0, 30.0, {0})}, params(60));
+  ASSERT_EQ(s.outcomes[0].status, FaultStatus::kRecovered);
+  EXPECT_NEAR(*s.outcomes[0].mttr_s, 2.0, 1e-9);
+  EXPECT_NEAR(*s.outcomes[0].resume_s, 2.0, 1e-9);
+}
+
 TEST(Scoring, PacketsInTheLastSecondAreNotScored) {
   std::vector<FlowLog> logs{make_log(60, [](double t) { return t >= 59.0; })};
   const Score s = score_run(logs, {}, params(60));
