@@ -57,11 +57,14 @@ struct World {
   }
   TimePoint now = at(seconds(100));
 
-  World() {
-    std::vector<std::pair<std::int32_t, std::int32_t>> links = {{0, 1}, {0, 2}, {0, 3}, {1, 4}, {2, 4}};
-    g = ml::Graph::from_links(5, links);
-    g.node_ids = {1, 2, 3, 4, 5};
-    for (Eigen::Index v = 0; v < 5; ++v) {
+  // Links by index (node i has id i + 1); healthy features everywhere.
+  explicit World(const std::vector<std::pair<std::int32_t, std::int32_t>>& links = {
+                     {0, 1}, {0, 2}, {0, 3}, {1, 4}, {2, 4}}) {
+    std::int32_t n = 0;
+    for (auto [a, b] : links) n = std::max({n, a + 1, b + 1});
+    g = ml::Graph::from_links(static_cast<std::size_t>(n), links);
+    for (std::int32_t v = 0; v < n; ++v) g.node_ids.push_back(static_cast<std::uint32_t>(v + 1));
+    for (Eigen::Index v = 0; v < n; ++v) {
       set(v, NodeFeature::kCpu, 0.3f);
       set(v, NodeFeature::kMemory, 0.4f);
       set(v, NodeFeature::kQueueDropRatio, 0);
@@ -206,19 +209,7 @@ TEST(Planner, DrainsNoLinkItSeesNoWayAround) {
       << l->decisions().back().reason;
 
   // A real node's view is a star (node_window.h): it cannot see a way around any link, so it does not judge.
-  World star;
-  const std::vector<std::pair<std::int32_t, std::int32_t>> spokes = {{0, 1}, {0, 2}, {0, 3}};
-  star.g = ml::Graph::from_links(4, spokes);
-  star.g.node_ids = {1, 2, 3, 4};
-  for (Eigen::Index e = 0; e < static_cast<Eigen::Index>(star.g.num_edges()); ++e) {
-    for (auto [f, x] : {std::pair{EdgeFeature::kLossIn, 0.0f},
-                        {EdgeFeature::kLossOut, 0.0f},
-                        {EdgeFeature::kLinkAgeS, 300.0f},
-                        {EdgeFeature::kUp, 1.0f},
-                        {EdgeFeature::kThroughputMbps, 0.05f}}) {
-      star.g.edge_features(e, static_cast<Eigen::Index>(ml::index(f))) = x;
-    }
-  }
+  World star({{0, 1}, {0, 2}, {0, 3}});
   star.link(1, 3, EdgeFeature::kLinkAgeS, 1.5f);
   star.link(1, 3, EdgeFeature::kLossIn, 0.5f);
   auto l3 = star.loop(no_exploration());
@@ -228,7 +219,6 @@ TEST(Planner, DrainsNoLinkItSeesNoWayAround) {
   const auto* drained = only<mesh::command::DrainLink>(star_cmds);
   ASSERT_NE(drained, nullptr) << l3->decisions().back().reason;
   EXPECT_EQ(drained->neighbour, 3u);
-
 }
 
 TEST(Planner, ShedsTransitWhenItselfIsOverloaded) {
@@ -315,7 +305,7 @@ TEST(AnomalyScores, AreTheDetectorsHighestOverTheNodeAndItsOwnLinksInTheLastWind
   World w;
   auto l = w.loop(no_exploration());
   EXPECT_FALSE(l->anomaly_scores().has_value());  // no window analysed yet
-  w.flagged_links = {{3, 5}};                      // not one of our links: it does not count
+  w.flagged_links = {{3, 5}};                     // not one of our links: it does not count
   w.tick(*l);
   ASSERT_TRUE(l->anomaly_scores().has_value());
   EXPECT_FLOAT_EQ(static_cast<float>(l->anomaly_scores()->node), 0.1f);
