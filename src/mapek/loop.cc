@@ -362,11 +362,10 @@ void Loop::plan(const std::vector<Finding>& findings, TimePoint now, std::vector
     // view that shows links beyond our own can tell; on a star view verification alone guards it.
     std::string left_out;
     const auto drain = std::find(cands.begin(), cands.end(), ActionKind::kDrainLink);
-    if (drain != cands.end() && view_->sees_beyond_star() &&
-        !view_->detour(knob_of(f.element, ActionKind::kDrainLink))) {
+    const NodeId far_end = knob_of(f.element, ActionKind::kDrainLink);
+    if (drain != cands.end() && view_->sees_beyond_star() && !view_->detour(far_end)) {
       cands.erase(drain);
-      left_out = fmt::format("; drain_link left out: no way around link {}-{} in view", self_,
-                             knob_of(f.element, ActionKind::kDrainLink));
+      left_out = fmt::format("; drain_link left out: no way around link {}-{} in view", self_, far_end);
     }
     Decision d{now, f.element, f.diagnosis, ActionKind::kNone, Outcome::kProposed, false, 0, ""};
     if (cands.empty()) {

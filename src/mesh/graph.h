@@ -77,8 +77,9 @@ class Graph {
 };
 
 // What a path pays for each hop through a node that asked not to carry transit, on top of the link's cost, as an
-// OSPF stub router's maximum link metric does (RFC 6987): such a node carries only traffic without a reasonable
-// other way. Leaving it out altogether would cut off whatever lies behind it when it is an articulation point.
+// OSPF stub router's maximum link metric does (RFC 6987): such a node carries only traffic whose every other path
+// costs more than the penalty. Leaving it out altogether would cut off whatever lies behind it when it is an
+// articulation point.
 // 2^26 exceeds 30 000 hops of typical links (100 x ETX + RTT ms, about 100-2000 each) and 80 of the dearest a link
 // can advertise when raised x20 (about 820 000); a detour dearer than that loses to the node. Sums saturate at
 // kInfiniteCost, so a path can pay it up to 63 times.

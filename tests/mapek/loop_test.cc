@@ -99,6 +99,15 @@ struct World {
     return std::make_unique<Loop>(self, c, knowledge,
                                   std::make_unique<ScriptedDetector>(&flagged_nodes, &flagged_links), nullptr, budget);
   }
+  // Link a-b changes state within every window and loses half its hellos: one window unflagged, then one flagged,
+  // whose commands are returned (the planner's answer to a flapping link).
+  std::vector<mesh::Command> flap_then_flag(Loop& l, NodeId a, NodeId b) {
+    link(a, b, EdgeFeature::kLinkAgeS, 1.5f);
+    link(a, b, EdgeFeature::kLossIn, 0.5f);
+    tick(l);
+    flagged_links = {{a, b}};
+    return tick(l);
+  }
   // One window: advances time by 5 s and ticks.
   std::vector<mesh::Command> tick(Loop& l, std::optional<mesh::Telemetry> routing = std::nullopt) {
     now += seconds(5);
@@ -178,12 +187,8 @@ TEST(Planner, DrainsAFlappingLink) {
   auto first = w.tick(*l);  // one change: not yet flapping, but degrading
   EXPECT_EQ(l->decisions().back().diagnosis, Diagnosis::kDegradingLink);
   World w2;
-  w2.link(1, 3, EdgeFeature::kLinkAgeS, 1.5f);
-  w2.link(1, 3, EdgeFeature::kLossIn, 0.5f);
   auto l2 = w2.loop(no_exploration());
-  w2.tick(*l2);  // not flagged, one change
-  w2.flagged_links = {{1, 3}};
-  const auto cmds2 = w2.tick(*l2);
+  const auto cmds2 = w2.flap_then_flag(*l2, 1, 3);
   const auto* c = only<mesh::command::DrainLink>(cmds2);
   ASSERT_NE(c, nullptr);
   EXPECT_EQ(c->neighbour, 3u);
@@ -194,13 +199,9 @@ TEST(Planner, DrainsAFlappingLink) {
 TEST(Planner, DrainsNoLinkItSeesNoWayAround) {
   // 1-3 flaps. Around it runs 1-2-5-3; with 2-5 down there is no way around, and a drain would cut 3 off.
   World w;
-  w.link(1, 3, EdgeFeature::kLinkAgeS, 1.5f);
-  w.link(1, 3, EdgeFeature::kLossIn, 0.5f);
   w.link(2, 5, EdgeFeature::kUp, 0.0f);
   auto l = w.loop(no_exploration());
-  w.tick(*l);
-  w.flagged_links = {{1, 3}};
-  const auto cmds = w.tick(*l);
+  const auto cmds = w.flap_then_flag(*l, 1, 3);
   EXPECT_EQ(l->decisions().back().diagnosis, Diagnosis::kFlappingLink);
   const auto* c = only<mesh::command::RaiseLinkCost>(cmds);  // the next best candidate
   ASSERT_NE(c, nullptr) << l->decisions().back().reason;
@@ -210,12 +211,8 @@ TEST(Planner, DrainsNoLinkItSeesNoWayAround) {
 
   // A real node's view is a star (node_window.h): it cannot see a way around any link, so it does not judge.
   World star({{0, 1}, {0, 2}, {0, 3}});
-  star.link(1, 3, EdgeFeature::kLinkAgeS, 1.5f);
-  star.link(1, 3, EdgeFeature::kLossIn, 0.5f);
   auto l3 = star.loop(no_exploration());
-  star.tick(*l3);
-  star.flagged_links = {{1, 3}};
-  const auto star_cmds = star.tick(*l3);
+  const auto star_cmds = star.flap_then_flag(*l3, 1, 3);
   const auto* drained = only<mesh::command::DrainLink>(star_cmds);
   ASSERT_NE(drained, nullptr) << l3->decisions().back().reason;
   EXPECT_EQ(drained->neighbour, 3u);
