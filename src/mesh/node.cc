@@ -27,15 +27,25 @@ struct Node::Impl {
   // Reliable flooding state towards one neighbour, indexed by LSDB slot (see lsdb.h: the hot path is arrays).
   struct PortFlood {
     std::vector<std::uint32_t> unacked;  // by slot: the seq we sent and await an ack for; 0 = nothing (seqs start at 1)
+    // By slot, beside unacked: kQueued while the copy waits in to_send (not on the wire yet); kFresh while it was
+    // queued within the current retransmission round, so a retransmission resends only what has waited a whole
+    // round for its ack (OSPF keeps a timer per LSA; a round approximates one), not what went out a moment ago.
+    std::vector<std::uint8_t> marks;
     std::size_t pending = 0;             // non-zero entries of unacked
     std::vector<LsdbSlot> to_send;       // slots to send in the next flush
     std::vector<AckEntry> to_ack;
+    static constexpr std::uint8_t kQueued = 1;
+    static constexpr std::uint8_t kFresh = 2;
 
     // Queues `seq` of `slot` and expects an ack for it.
     void expect(LsdbSlot slot, std::uint32_t seq, std::size_t slots) {
-      if (unacked.size() < slots) unacked.resize(slots, 0);
+      if (unacked.size() < slots) {
+        unacked.resize(slots, 0);
+        marks.resize(slots, 0);
+      }
       if (unacked[slot] == 0) ++pending;
       unacked[slot] = seq;
+      marks[slot] = kQueued | kFresh;
       to_send.push_back(slot);
     }
     // The neighbour holds `seq` of `slot` (acked, or sent us that very copy); 0 matches any seq.
@@ -45,6 +55,8 @@ struct Node::Impl {
       --pending;
     }
     bool awaits(LsdbSlot slot, std::uint32_t seq) const { return slot < unacked.size() && unacked[slot] == seq; }
+    // We put `seq` of `slot` on the wire to this neighbour and have no ack yet.
+    bool sent(LsdbSlot slot, std::uint32_t seq) const { return awaits(slot, seq) && (marks[slot] & kQueued) == 0; }
   };
   // Traffic to one destination riding an explicit path that avoids a failed next hop.
   struct Pin {
@@ -219,8 +231,8 @@ struct Node::Impl {
   void on_lsa_update(PortId port, const LsaUpdate& update, TimePoint now) {
     auto& f = flood_at(port);
     for (const Lsa& lsa : update.lsas) {
-      f.to_ack.push_back({lsa.origin, lsa.seq});
       if (lsa.origin == self) {
+        f.to_ack.push_back({lsa.origin, lsa.seq});
         // A copy of ourselves from before a restart: jump past it so our current view wins. Our current copy coming
         // back (a database exchange sends everything) is just an acknowledgement: re-originating for it flooded the
         // whole mesh on every neighbour-up, held links included.
@@ -247,6 +259,10 @@ struct Node::Impl {
       }
       const Lsdb::Verdict verdict = lsdb.consider(lsa, now);
       if (slot == kNoSlot) slot = lsdb.slot_of(lsa.origin);  // consider() gave a new origin its slot
+      // A copy crossing ours on the wire needs no ack: the neighbour takes ours as one, as we take theirs (RFC 2328
+      // 13.7's implied acknowledgement, both ways). Should ours be lost, their retransmission finds us no longer
+      // awaiting their ack, and gets an explicit one.
+      if (verdict != Lsdb::Verdict::kSame || !f.sent(slot, lsa.seq)) f.to_ack.push_back({lsa.origin, lsa.seq});
       switch (verdict) {
         case Lsdb::Verdict::kNewer:
           ++counters.lsas_received;
@@ -285,6 +301,7 @@ struct Node::Impl {
       const Neighbour* n = neighbours.by_port(port);
       if (!n || n->state != NeighbourState::kUp) {
         f.unacked.clear();
+        f.marks.clear();
         f.pending = 0;
         continue;
       }
@@ -295,6 +312,12 @@ struct Node::Impl {
           f.acked(slot, 0);  // superseded or aged out: the newer copy has its own entry
           continue;
         }
+        std::uint8_t& mark = f.marks[slot];
+        if (mark != 0) {  // queued this round, or still waiting to go out: give it the round (or the flush)
+          mark &= static_cast<std::uint8_t>(~PortFlood::kFresh);
+          continue;
+        }
+        mark = PortFlood::kQueued | PortFlood::kFresh;
         f.to_send.push_back(slot);
         flood_touched = true;
         ++counters.retransmissions;
@@ -344,6 +367,7 @@ struct Node::Impl {
           // ack). Neighbours at the same distance from the origin hear an LSA together; without this check they
           // would send it to each other, roughly doubling flooding in a dense mesh.
           if (!f.awaits(slot, e->lsa.seq)) continue;
+          f.marks[slot] &= static_cast<std::uint8_t>(~PortFlood::kQueued);
           const LsaTrace* t = lsa_trace_at(slot, e->lsa);
           const std::size_t size = encoded_lsa_size(e->lsa) + (t ? encoded_lsa_trace_size(t->context.size()) : 0);
           if (count > 0 && used + size > kBodyBudget) {

@@ -89,6 +89,7 @@ class Router {
   // primary_ came from a graph without zero-cost edges, so its ties are canonical and it can be repaired.
   bool primary_repairable_ = false;
   std::vector<Index> patched_;
+  std::vector<std::uint8_t> changed_mark_;  // patch_graph's scratch: by index, whether its origin changed
   std::size_t incremental_runs_ = 0;
   std::size_t reachable_ = 0;
   std::map<NodeId, std::vector<Index>> node_avoiding_;  // backup trees' parents, by the neighbour they avoid

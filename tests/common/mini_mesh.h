@@ -114,6 +114,8 @@ class MiniMesh {
   std::function<void(mesh::NodeId, const mesh::Event&)> on_event;
   // Called for every packet a node hands to a port, with the node's id and the time (before the link sees it).
   std::function<void(mesh::NodeId, const mesh::SendOutput&, TimePoint)> on_send;
+  // When set and true for a packet (after on_send saw it), the link loses it.
+  std::function<bool(mesh::NodeId, const mesh::SendOutput&)> drop;
 
  private:
   struct InFlight {
@@ -142,6 +144,7 @@ class MiniMesh {
     for (auto& o : out) {
       if (auto* s = std::get_if<mesh::SendOutput>(&o)) {
         if (on_send) on_send(id, *s, now_);
+        if (drop && drop(id, *s)) continue;
         if (links_.count(key(id, s->port))) queue_.push(InFlight{now_ + delay_, seq_++, id, s->port, std::move(s->bytes)});
       } else if (auto* d = std::get_if<mesh::DeliverOutput>(&o)) {
         ++delivered_[{d->origin, id}];
