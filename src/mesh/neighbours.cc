@@ -99,6 +99,10 @@ bool NeighbourTable::update_on_hello(Neighbour& neighbour, NodeId sender, std::u
     n->epoch = epoch;
     n->since = now;
   }
+  // The first hello on a Down link starts its new life: the estimator expects hellos from now on, not since the
+  // link went down (which judged a returning link by one hello out of a full window: 10x its cost, re-advertised
+  // at the real one a moment later, two floods and two rounds of SPF across the mesh for every link that came back).
+  if (n->state == NeighbourState::kDown) n->since = now;
   n->last_heard = now;
   n->their_interval = milliseconds(std::max<std::uint32_t>(hello.interval_ms, 1));
   n->dead_time = n->their_interval * std::max<int>(hello.multiplier, 1);
@@ -179,6 +183,15 @@ Hello NeighbourTable::make_hello(PortId port, TimePoint now, Duration interval, 
 TimePoint NeighbourTable::next_expiry() const {
   TimePoint t = kTimeNever;
   for (const Summary& s : summary_) t = std::min(t, s.expiry);
+  return t;
+}
+
+TimePoint NeighbourTable::next_suspect_expiry(TimePoint now) const {
+  TimePoint t = kTimeNever;
+  for (std::size_t i = 0; i < entries_.size(); ++i) {
+    const Neighbour& n = entries_[i];
+    if (n.state == NeighbourState::kUp && (now - n.last_heard) * 2 > detection_time(n)) t = std::min(t, summary_[i].expiry);
+  }
   return t;
 }
 

@@ -91,6 +91,9 @@ class NeighbourTable {
 
   // Earliest time a neighbour would expire; kTimeNever if none is alive.
   TimePoint next_expiry() const;
+  // Earliest expiry among Up neighbours silent for more than half their detection time (they have missed hellos
+  // and are likely gone); kTimeNever if none is.
+  TimePoint next_suspect_expiry(TimePoint now) const;
   // Whether our LSA lists the link: Up and not held by flap damping.
   static bool advertised(const Neighbour& n, TimePoint now) {
     return n.state == NeighbourState::kUp && now >= n.held_until;

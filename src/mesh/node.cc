@@ -184,6 +184,7 @@ struct Node::Impl {
   // Returns whether an advertisement went out.
   bool originate(TimePoint now) {
     own_dirty = false;
+    suspect_wait_since = kTimeNever;
     Lsa lsa;
     lsa.origin = self;
     lsa.flags = avoid_transit ? kLsaFlagAvoidTransit : 0;
@@ -589,12 +590,28 @@ struct Node::Impl {
                        [](const Neighbour& n) { return !n.removed && n.state != NeighbourState::kUp; });
   }
 
+  // When a neighbour is declared down while another has gone as silent (a partition, a crashed switch: links that
+  // failed together, seen dead one by one as each one's last hello ages out), the advertisement waits for the
+  // other's verdict, so the mesh floods and recomputes once for both instead of once per link. A lone failure (a
+  // cut, a crashed neighbour) has no silent companion and goes out at once; the wait is at most a hello interval.
+  // Returns when to look again, or kTimeNever to advertise now.
+  TimePoint correlated_failure_due(TimePoint now) {
+    if (!originated) return kTimeNever;
+    const TimePoint suspect = neighbours.next_suspect_expiry(now);
+    if (suspect == kTimeNever) return kTimeNever;
+    if (suspect_wait_since == kTimeNever) suspect_wait_since = now;
+    const TimePoint limit = suspect_wait_since + config.hello_interval;
+    return now >= limit ? kTimeNever : std::min(suspect, limit);
+  }
+
   // Runs at the end of every input: re-originate (at most once per lsa_min_interval: changes coalesce), schedule
   // SPF, and schedule the flush of queued floods and acks (batched over flood_delay into fewer packets).
   void settle(TimePoint now) {
     if (own_dirty) {
       if (in_startup_hold(now)) {
         originate_at = startup_until;
+      } else if (const TimePoint suspect = correlated_failure_due(now); suspect != kTimeNever) {
+        originate_at = suspect;
       } else if (!originated || now >= last_origination + config.lsa_min_interval) {
         if (originate(now)) {
           originated = true;
@@ -655,7 +672,8 @@ struct Node::Impl {
   TimePoint next_retransmit = kTimeNever;
   TimePoint next_age_check = kTimeZero;
   TimePoint flush_at = kTimeNever;      // queued floods and acks go out then
-  TimePoint originate_at = kTimeNever;  // a deferred origination (lsa_min_interval)
+  TimePoint originate_at = kTimeNever;  // a deferred origination (lsa_min_interval, a correlated failure)
+  TimePoint suspect_wait_since = kTimeNever;  // the advertisement has waited for silent neighbours since then
   TimePoint last_origination{};
   bool originated = false;
   Duration retransmit_backoff = config.retransmit_interval;

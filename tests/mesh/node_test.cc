@@ -345,6 +345,75 @@ TEST(NodeTest, FloodingRecoversLostCopiesAndThenFallsQuiet) {
   EXPECT_EQ(retransmissions(m, 9), settled);
 }
 
+// A link that comes back is judged by the hellos since it came back, not by a full window of them missed while it
+// was down: it is advertised at its measured cost at once, not at 10x that and again a moment later.
+TEST(NodeTest, AReturningLinkIsAdvertisedAtItsMeasuredCost) {
+  MiniMesh m = square();
+  m.run_for(seconds(2));
+  auto cost_to = [&](NodeId a, NodeId b) {
+    for (const auto& n : m.node(a)->telemetry(m.now()).neighbours) {
+      if (n.id == b && n.up) return n.cost;
+    }
+    return kInfiniteCost;
+  };
+  const Cost settled = cost_to(1, 2);
+  ASSERT_LT(settled, 150u);
+  m.cut(1, 2);
+  m.run_for(seconds(1));
+  ASSERT_EQ(cost_to(1, 2), kInfiniteCost);
+  std::vector<Cost> at_up;
+  m.on_event = [&](NodeId id, const Event& e) {
+    if (e.kind == EventKind::kNeighbourUp && id == 1) at_up.push_back(cost_to(1, 2));
+  };
+  int originated = 0;
+  m.heal(1, 2);
+  const auto count = m.on_event;
+  m.on_event = [&](NodeId id, const Event& e) {
+    count(id, e);
+    originated += id == 1 && e.kind == EventKind::kLsaOriginated;
+  };
+  m.run_for(seconds(1));
+  ASSERT_EQ(at_up.size(), 1u);
+  EXPECT_LT(at_up[0], settled * 5 / 4) << "the cost hysteresis band (25 %) of the link's measured cost";
+  EXPECT_EQ(originated, 1) << "one advertisement for the link coming back";
+}
+
+// Node 5 of the grid loses three of its four links at once (a partition, as a switch failing would cut them). It
+// sees them die one by one, as each one's last hello ages out, but advertises once, with all three gone. A lone
+// failure is advertised as soon as it is detected.
+TEST(NodeTest, LinksThatFailTogetherAreAdvertisedOnce) {
+  MiniMesh m = grid9();
+  m.run_for(seconds(2));
+  std::vector<TimePoint> downs, advertised;
+  m.on_event = [&](NodeId id, const Event& e) {
+    if (id != 5) return;
+    if (e.kind == EventKind::kNeighbourDown) downs.push_back(e.at);
+    if (e.kind == EventKind::kLsaOriginated) advertised.push_back(e.at);
+  };
+  m.cut(5, 2);
+  m.cut(5, 4);
+  m.cut(5, 6);
+  m.run_for(seconds(1));
+  ASSERT_EQ(downs.size(), 3u);
+  EXPECT_LT(downs.front(), downs.back()) << "detected at different times, or the test shows nothing";
+  ASSERT_EQ(advertised.size(), 1u);
+  EXPECT_EQ(advertised[0], downs.back());
+  const auto topology = m.node(1)->topology();
+  EXPECT_EQ(std::count_if(topology.begin(), topology.end(), [](const auto& e) { return std::get<0>(e) == 5; }), 1);
+
+  m.heal(5, 2);
+  m.heal(5, 4);
+  m.heal(5, 6);
+  m.run_for(seconds(2));
+  downs.clear();
+  advertised.clear();
+  m.cut(5, 8);
+  m.run_for(seconds(1));
+  ASSERT_EQ(downs.size(), 1u);
+  ASSERT_EQ(advertised.size(), 1u);
+  EXPECT_EQ(advertised[0], downs[0]) << "a lone failure waits for nothing";
+}
+
 TEST(NodeTest, WidenedLinkDetectionIsHonouredAtBothEnds) {
   // Hello 100 ms x 3: a silent neighbour is down after 300 ms. Widened to 10 on link 1-2 (by node 1 only), both
   // ends wait a second: node 1 by its own setting, node 2 because node 1's hellos advertise the multiplier.
