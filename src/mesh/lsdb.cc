@@ -39,11 +39,11 @@ void Lsdb::install(Slot& slot, const Lsa& lsa, TimePoint now) {
   if (!slot.present) {
     const auto self = static_cast<LsdbSlot>(&slot - slots_.data());
     auto at = std::lower_bound(order_.begin(), order_.end(), lsa.origin,
-                               [this](LsdbSlot s, NodeId id) { return slots_[s].entry.lsa.origin < id; });
+                               [this](LsdbSlot s, NodeId id) { return slots_[s].entry.lsa().origin < id; });
     order_.insert(at, self);
     slot.present = true;
   }
-  slot.entry.lsa = lsa;
+  slot.entry.shared = pool_ ? pool_->intern(lsa) : std::make_shared<const Lsa>(lsa);
   slot.entry.installed = now;
   oldest_installed_ = std::min(oldest_installed_, now);
   stamps_[static_cast<std::size_t>(&slot - slots_.data())] = ++version_;
@@ -51,13 +51,17 @@ void Lsdb::install(Slot& slot, const Lsa& lsa, TimePoint now) {
 
 Lsdb::Verdict Lsdb::consider(const Lsa& lsa, TimePoint now) {
   Slot& slot = slot_for(lsa.origin);
-  if (slot.present && slot.entry.lsa.seq >= lsa.seq) {
-    return slot.entry.lsa.seq == lsa.seq ? Verdict::kSame : Verdict::kOlder;
+  if (slot.present && slot.entry.lsa().seq >= lsa.seq) {
+    return slot.entry.lsa().seq == lsa.seq ? Verdict::kSame : Verdict::kOlder;
   }
-  install(slot, lsa, now);
-  auto& links = slot.entry.lsa.links;
   auto by_neighbour = [](const LinkAdvert& a, const LinkAdvert& b) { return a.neighbour < b.neighbour; };
-  if (!std::is_sorted(links.begin(), links.end(), by_neighbour)) std::sort(links.begin(), links.end(), by_neighbour);
+  if (std::is_sorted(lsa.links.begin(), lsa.links.end(), by_neighbour)) {
+    install(slot, lsa, now);
+  } else {
+    Lsa sorted = lsa;
+    std::sort(sorted.links.begin(), sorted.links.end(), by_neighbour);
+    install(slot, sorted, now);
+  }
   return Verdict::kNewer;
 }
 
@@ -75,14 +79,14 @@ std::vector<NodeId> Lsdb::remove_expired(TimePoint now, Duration max_age, NodeId
   oldest_installed_ = kTimeNever;
   std::erase_if(order_, [&](LsdbSlot s) {  // slots stay mapped to their origin: a later LSA reuses them
     Slot& slot = slots_[s];
-    const NodeId origin = slot.entry.lsa.origin;
+    const NodeId origin = slot.entry.lsa().origin;
     if (origin == keep) return false;
     if (now - slot.entry.installed < max_age) {
       oldest_installed_ = std::min(oldest_installed_, slot.entry.installed);
       return false;
     }
     slot.present = false;
-    slot.entry.lsa.links.clear();
+    slot.entry.shared.reset();
     stamps_[s] = version_ + 1;  // the bump below
     removed.push_back(origin);
     return true;

@@ -13,9 +13,11 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "core/time.h"
+#include "mesh/lsa_pool.h"
 #include "mesh/types.h"
 #include "mesh/wire.h"
 
@@ -27,9 +29,12 @@ constexpr LsdbSlot kNoSlot = UINT32_MAX;
 class Lsdb {
  public:
   struct Entry {
-    Lsa lsa;
+    std::shared_ptr<const Lsa> shared;  // immutable: replaced, never edited (shared through a pool, see lsa_pool.h)
     TimePoint installed;
+    const Lsa& lsa() const { return *shared; }
   };
+  // `pool`, when given, makes LSAs equal to another database's the same object (a simulator's nodes share one).
+  explicit Lsdb(std::shared_ptr<LsaPool> pool = nullptr) : pool_(std::move(pool)) {}
   enum class Verdict : std::uint8_t { kNewer, kSame, kOlder };
 
   // Compares `lsa` with what we hold for its origin and installs it when it is newer (or unknown). Links are stored
@@ -75,6 +80,7 @@ class Lsdb {
   std::size_t cell_of(NodeId origin) const;  // the cell holding origin, or the empty cell where it would go
   void grow();
 
+  std::shared_ptr<LsaPool> pool_;
   std::vector<Slot> slots_;
   std::vector<std::uint64_t> stamps_;  // by slot, see changed_at()
   std::vector<Cell> index_ = std::vector<Cell>(16);

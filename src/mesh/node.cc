@@ -72,6 +72,7 @@ struct Node::Impl {
         flood_rng(Rng::derive(seed, kFloodStream)),
         key(c.mesh_key),
         neighbours(s, c.estimator_window, c.cost_hysteresis, c.flap_damping),
+        lsdb(c.lsa_pool),
         router(s, lsdb),
         spf_hold(c.spf_hold) {}
 
@@ -105,7 +106,7 @@ struct Node::Impl {
   }
   NodeId lsdb_origin(LsdbSlot slot) const {
     const Lsdb::Entry* e = lsdb.at(slot);
-    return e ? e->lsa.origin : kNoNode;
+    return e ? e->lsa().origin : kNoNode;
   }
 
   // --- hellos and neighbours ---------------------------------------------------------------------------------
@@ -141,7 +142,7 @@ struct Node::Impl {
         // Database exchange: the new neighbour gets everything we know, reliably.
         flood = PortFlood{};
         lsdb.for_each([&](const Lsdb::Entry& entry) {
-          flood.expect(lsdb.slot_of(entry.lsa.origin), entry.lsa.seq, lsdb.slot_count());
+          flood.expect(lsdb.slot_of(entry.lsa().origin), entry.lsa().seq, lsdb.slot_count());
         });
         arm_retransmit(now);
       } else {
@@ -197,7 +198,7 @@ struct Node::Impl {
     std::sort(lsa.links.begin(), lsa.links.end(),
               [](const LinkAdvert& a, const LinkAdvert& b) { return a.neighbour < b.neighbour; });
     const Lsdb::Entry* before = lsdb.find(self);
-    const bool changed = !before || before->lsa.links != lsa.links || before->lsa.flags != lsa.flags;
+    const bool changed = !before || before->lsa().links != lsa.links || before->lsa().flags != lsa.flags;
     // A neighbour event that leaves the advertisement as it was (a held or drained link coming and going, a cost
     // moving back inside the band) floods nothing: only a change, a refresh or a stale copy of ours does.
     if (!changed && !own_must) return false;
@@ -220,7 +221,7 @@ struct Node::Impl {
     if (!e) return;
     for (const auto& n : neighbours.all()) {
       if (n.state != NeighbourState::kUp || n.port == except) continue;
-      flood_at(n.port).expect(slot, e->lsa.seq, lsdb.slot_count());
+      flood_at(n.port).expect(slot, e->lsa().seq, lsdb.slot_count());
     }
     arm_retransmit(now);
   }
@@ -238,8 +239,8 @@ struct Node::Impl {
         // back (a database exchange sends everything) is just an acknowledgement: re-originating for it flooded the
         // whole mesh on every neighbour-up, held links included.
         const Lsdb::Entry* mine = lsdb.find(self);
-        const bool current = mine && mine->lsa.seq == lsa.seq && mine->lsa.links == lsa.links &&
-                             mine->lsa.flags == lsa.flags;
+        const bool current = mine && mine->lsa().seq == lsa.seq && mine->lsa().links == lsa.links &&
+                             mine->lsa().flags == lsa.flags;
         if (lsa.seq >= own_seq && !current) {
           own_seq = lsa.seq;
           own_dirty = true;
@@ -250,9 +251,9 @@ struct Node::Impl {
       // One index lookup per LSA: at 1000 nodes each is a cache miss, and this runs for every copy received.
       LsdbSlot slot = lsdb.slot_of(lsa.origin);
       const Lsdb::Entry* before = slot == kNoSlot ? nullptr : lsdb.at(slot);
-      const bool newer = !before || before->lsa.seq < lsa.seq;
+      const bool newer = !before || before->lsa().seq < lsa.seq;
       if (newer) {
-        if (router.affects_tree(before ? &before->lsa : nullptr, lsa)) {
+        if (router.affects_tree(before ? &before->lsa() : nullptr, lsa)) {
           spf_needed = true;
         } else {
           router.mark_stale();
@@ -277,7 +278,7 @@ struct Node::Impl {
         case Lsdb::Verdict::kOlder:
           if (neighbours.by_port(port) && neighbours.by_port(port)->state == NeighbourState::kUp) {
             // they are behind: send them ours
-            f.expect(slot, lsdb.at(slot)->lsa.seq, lsdb.slot_count());
+            f.expect(slot, lsdb.at(slot)->lsa().seq, lsdb.slot_count());
             arm_retransmit(now);
           }
           break;
@@ -309,7 +310,7 @@ struct Node::Impl {
       for (LsdbSlot slot = 0; f.pending > 0 && slot < f.unacked.size(); ++slot) {
         if (f.unacked[slot] == 0) continue;
         const Lsdb::Entry* e = lsdb.at(slot);
-        if (!e || e->lsa.seq != f.unacked[slot]) {
+        if (!e || e->lsa().seq != f.unacked[slot]) {
           f.acked(slot, 0);  // superseded or aged out: the newer copy has its own entry
           continue;
         }
@@ -367,19 +368,19 @@ struct Node::Impl {
           // Skip what the neighbour has shown it holds since we queued it (it sent us the same copy: an implicit
           // ack). Neighbours at the same distance from the origin hear an LSA together; without this check they
           // would send it to each other, roughly doubling flooding in a dense mesh.
-          if (!f.awaits(slot, e->lsa.seq)) continue;
+          if (!f.awaits(slot, e->lsa().seq)) continue;
           f.marks[slot] &= static_cast<std::uint8_t>(~PortFlood::kQueued);
-          const LsaTrace* t = lsa_trace_at(slot, e->lsa);
-          const std::size_t size = encoded_lsa_size(e->lsa) + (t ? encoded_lsa_trace_size(t->context.size()) : 0);
+          const LsaTrace* t = lsa_trace_at(slot, e->lsa());
+          const std::size_t size = encoded_lsa_size(e->lsa()) + (t ? encoded_lsa_trace_size(t->context.size()) : 0);
           if (count > 0 && used + size > kBodyBudget) {
             send_bundle();
             used = 0;
             if (++packets == kFloodPacketsPerFlush) break;
           }
           if (count < update.lsas.size()) {
-            update.lsas[count] = e->lsa;
+            update.lsas[count] = e->lsa();
           } else {
-            update.lsas.push_back(e->lsa);
+            update.lsas.push_back(e->lsa());
           }
           ++count;
           if (t) update.traces.push_back(*t);

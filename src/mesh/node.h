@@ -27,6 +27,8 @@
 
 namespace meshloop::mesh {
 
+class LsaPool;
+
 class TraceHooks;  // mesh/trace_hooks.h
 
 struct NodeConfig {
@@ -53,6 +55,8 @@ struct NodeConfig {
   std::string mesh_key = "meshloop-default-key";  // pre-shared key for HMAC-SHA256
   bool emit_route_events = true;             // kRouteChanged per destination (off in large simulations)
   std::uint32_t boot_epoch = 1;              // increases across restarts (drivers pass wall-clock seconds or a counter)
+  // Nodes of one process and thread (a simulation) may share their LSAs through one pool (mesh/lsa_pool.h).
+  std::shared_ptr<LsaPool> lsa_pool;
 };
 
 // Commands that the autonomic loop (or an operator) may apply. Every change to routing is advertised in our LSA.

@@ -32,13 +32,13 @@ void Router::rebuild_graph() {
   std::vector<Graph::Edge> edges;
   nodes.reserve(lsdb_.size());
   lsdb_.for_each([&](const Lsdb::Entry& entry) {
-    nodes.push_back(entry.lsa.origin);
-    for (const auto& link : entry.lsa.links) edges.push_back({entry.lsa.origin, link.neighbour, link.cost});
+    nodes.push_back(entry.lsa().origin);
+    for (const auto& link : entry.lsa().links) edges.push_back({entry.lsa().origin, link.neighbour, link.cost});
   });
   graph_ = Graph::build(nodes, edges, Graph::Links::kTwoWayOnly);
   no_transit_.assign(graph_.size(), 0);
   lsdb_.for_each([&](const Lsdb::Entry& entry) {
-    if (entry.lsa.flags & kLsaFlagAvoidTransit) no_transit_[graph_.index_of(entry.lsa.origin)] = 1;
+    if (entry.lsa().flags & kLsaFlagAvoidTransit) no_transit_[graph_.index_of(entry.lsa().origin)] = 1;
   });
 }
 
@@ -53,9 +53,9 @@ bool Router::patch_graph() {
     if (lsdb_.changed_at(slot) <= built_version_) continue;
     const Lsdb::Entry* e = lsdb_.at(slot);
     if (!e) return false;
-    const Index o = graph_.index_of(e->lsa.origin);
+    const Index o = graph_.index_of(e->lsa().origin);
     if (o == kNoIndex || changed.size() == max_patched) return false;
-    changed.emplace_back(o, &e->lsa);
+    changed.emplace_back(o, &e->lsa());
   }
   patched_.clear();
   // An unchanged neighbour's advertisement is what the graph was built from: where the graph has its edge back to
@@ -80,7 +80,7 @@ bool Router::patch_graph() {
       Cost back = changed_mark_[v] ? kInfiniteCost : graph_.edge_cost(v, o);
       if (back == kInfiniteCost) {
         const Lsdb::Entry* other = lsdb_.find(link.neighbour);
-        back = other ? link_cost(other->lsa, lsa->origin) : kInfiniteCost;
+        back = other ? link_cost(other->lsa(), lsa->origin) : kInfiniteCost;
       }
       if (back == kInfiniteCost) continue;  // not two-way
       targets.push_back(v);
@@ -240,7 +240,7 @@ bool Router::affects_tree(const Lsa* before, const Lsa& after) const {
     if (old_link && old_link->cost <= new_link.cost) continue;
     const Lsdb::Entry* other = lsdb_.find(new_link.neighbour);
     if (!other) continue;
-    const LinkAdvert* back = find_link(other->lsa, after.origin);
+    const LinkAdvert* back = find_link(other->lsa(), after.origin);
     if (!back) continue;  // not two-way: unusable
     const Index v = graph_.index_of(new_link.neighbour);
     if (v == kNoIndex) return true;

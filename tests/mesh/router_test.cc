@@ -76,8 +76,8 @@ TEST(RouterTest, SkippingUnaffectedChangesLeavesExactlyTheTreeAFullRecomputeGive
     incremental.recompute();
     for (int step = 0; step < 30; ++step) {
       const auto origin = static_cast<NodeId>(rng.uniform_int(2, n));
-      const Lsa after = mutate(rng, lsdb.find(origin)->lsa, n);
-      const bool affects = incremental.affects_tree(&lsdb.find(origin)->lsa, after);
+      const Lsa after = mutate(rng, lsdb.find(origin)->lsa(), n);
+      const bool affects = incremental.affects_tree(&lsdb.find(origin)->lsa(), after);
       lsdb.consider(after, kTimeZero);
       if (affects) {
         incremental.recompute();
@@ -140,7 +140,7 @@ TEST(RouterTest, PatchingTheGraphGivesTheGraphAndRoutesARebuildGives) {
       // own, sometimes only in flags.
       for (int k = rng.uniform_int(1, 3); k > 0; --k) {
         const auto origin = static_cast<NodeId>(rng.uniform_int(1, n));
-        Lsa after = mutate(rng, lsdb.find(origin)->lsa, n);
+        Lsa after = mutate(rng, lsdb.find(origin)->lsa(), n);
         if (rng.bernoulli(0.1)) after.flags ^= kLsaFlagAvoidTransit;
         lsdb.consider(after, kTimeZero);
       }
@@ -177,7 +177,7 @@ TEST(RouterTest, RepairedTreeEqualsAFreshRoutersUnderChurn) {
     for (int step = 0; step < 60; ++step) {
       for (int k = static_cast<int>(rng.uniform_int(1, 6)); k > 0; --k) {
         const auto origin = static_cast<NodeId>(rng.uniform_int(1, n));
-        Lsa after = lsdb.find(origin)->lsa;
+        Lsa after = lsdb.find(origin)->lsa();
         if (auto it = cut_off.find(origin); it != cut_off.end() && rng.bernoulli(0.5)) {
           after.links = it->second.links;  // back again
           cut_off.erase(it);
