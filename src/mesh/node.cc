@@ -23,13 +23,13 @@ constexpr Duration kBackupSettle = milliseconds(500);
 }  // namespace
 
 struct Node::Impl {
-  // Reliable flooding state towards one neighbour.
   // Reliable flooding state towards one neighbour, indexed by LSDB slot (see lsdb.h: the hot path is arrays).
   struct PortFlood {
     std::vector<std::uint32_t> unacked;  // by slot: the seq we sent and await an ack for; 0 = nothing (seqs start at 1)
-    // By slot, beside unacked: kQueued while the copy waits in to_send (not on the wire yet); kFresh while it was
-    // queued within the current retransmission round, so a retransmission resends only what has waited a whole
-    // round for its ack (OSPF keeps a timer per LSA; a round approximates one), not what went out a moment ago.
+    // By slot, beside unacked: kQueued while the copy waits in to_send (not on the wire yet); kFresh from when it
+    // is queued until the first retransmission round after it left, so a retransmission resends only what has
+    // waited a whole round for its ack (OSPF keeps a timer per LSA; a round approximates one), not what went out a
+    // moment ago or is still waiting its turn behind a paced database exchange.
     std::vector<std::uint8_t> marks;
     std::size_t pending = 0;             // non-zero entries of unacked
     std::vector<LsdbSlot> to_send;       // slots to send in the next flush
@@ -146,6 +146,7 @@ struct Node::Impl {
         });
         arm_retransmit(now);
       } else {
+        lost_neighbour = true;
         event(now, EventKind::kNeighbourDown, c.id);
         if (trace) trace->neighbour_changed(self, c.id, false, now);
         flood = PortFlood{};
@@ -185,6 +186,7 @@ struct Node::Impl {
   // Returns whether an advertisement went out.
   bool originate(TimePoint now) {
     own_dirty = false;
+    lost_neighbour = false;
     suspect_wait_since = kTimeNever;
     Lsa lsa;
     lsa.origin = self;
@@ -234,13 +236,16 @@ struct Node::Impl {
     auto& f = flood_at(port);
     for (const Lsa& lsa : update.lsas) {
       if (lsa.origin == self) {
-        f.to_ack.push_back({lsa.origin, lsa.seq});
         // A copy of ourselves from before a restart: jump past it so our current view wins. Our current copy coming
         // back (a database exchange sends everything) is just an acknowledgement: re-originating for it flooded the
-        // whole mesh on every neighbour-up, held links included.
+        // whole mesh on every neighbour-up, held links included. Like any copy, it needs no ack if it crossed ours
+        // (the neighbour takes ours as one), and it acknowledges ours.
         const Lsdb::Entry* mine = lsdb.find(self);
         const bool current = mine && mine->lsa().seq == lsa.seq && mine->lsa().links == lsa.links &&
                              mine->lsa().flags == lsa.flags;
+        const LsdbSlot own = lsdb.slot_of(self);
+        if (!current || !f.sent(own, lsa.seq)) f.to_ack.push_back({lsa.origin, lsa.seq});
+        if (current) f.acked(own, lsa.seq);
         if (lsa.seq >= own_seq && !current) {
           own_seq = lsa.seq;
           own_dirty = true;
@@ -298,6 +303,7 @@ struct Node::Impl {
     next_retransmit = kTimeNever;
     bool pending = false;
     bool resent = false;
+    bool waiting = false;  // copies unacknowledged but not yet a whole round old
     for (PortId port = 0; port < floods.size(); ++port) {
       PortFlood& f = floods[port];
       const Neighbour* n = neighbours.by_port(port);
@@ -315,8 +321,10 @@ struct Node::Impl {
           continue;
         }
         std::uint8_t& mark = f.marks[slot];
-        if (mark != 0) {  // queued this round, or still waiting to go out: give it the round (or the flush)
-          mark &= static_cast<std::uint8_t>(~PortFlood::kFresh);
+        if (mark & PortFlood::kQueued) continue;  // not on the wire yet: its round starts when it leaves
+        if (mark & PortFlood::kFresh) {           // sent during this round: give it the next
+          mark = 0;
+          waiting = true;
           continue;
         }
         mark = PortFlood::kQueued | PortFlood::kFresh;
@@ -328,9 +336,13 @@ struct Node::Impl {
       pending = pending || f.pending > 0;
     }
     // Back off while retransmissions go unanswered: under congestion, resending everything every 250 ms feeds the
-    // very queues that are dropping it. Any round with nothing to resend resets the interval.
-    retransmit_backoff = resent ? std::min(retransmit_backoff * 2, config.retransmit_interval * 8)
-                                : config.retransmit_interval;
+    // very queues that are dropping it. A round with copies still in their first round keeps the interval (a resent
+    // copy is one of them the round after); a round with nothing unacknowledged resets it.
+    if (resent) {
+      retransmit_backoff = std::min(retransmit_backoff * 2, config.retransmit_interval * 8);
+    } else if (!waiting) {
+      retransmit_backoff = config.retransmit_interval;
+    }
     if (pending) next_retransmit = now + retransmit_backoff;
     flush_at = std::min(flush_at, now);
   }
@@ -369,14 +381,14 @@ struct Node::Impl {
           // ack). Neighbours at the same distance from the origin hear an LSA together; without this check they
           // would send it to each other, roughly doubling flooding in a dense mesh.
           if (!f.awaits(slot, e->lsa().seq)) continue;
-          f.marks[slot] &= static_cast<std::uint8_t>(~PortFlood::kQueued);
           const LsaTrace* t = lsa_trace_at(slot, e->lsa());
           const std::size_t size = encoded_lsa_size(e->lsa()) + (t ? encoded_lsa_trace_size(t->context.size()) : 0);
           if (count > 0 && used + size > kBodyBudget) {
             send_bundle();
             used = 0;
-            if (++packets == kFloodPacketsPerFlush) break;
+            if (++packets == kFloodPacketsPerFlush) break;  // this one waits for the next flush, still queued
           }
+          f.marks[slot] &= static_cast<std::uint8_t>(~PortFlood::kQueued);  // in this bundle: on the wire
           if (count < update.lsas.size()) {
             update.lsas[count] = e->lsa();
           } else {
@@ -594,10 +606,11 @@ struct Node::Impl {
   // When a neighbour is declared down while another has gone as silent (a partition, a crashed switch: links that
   // failed together, seen dead one by one as each one's last hello ages out), the advertisement waits for the
   // other's verdict, so the mesh floods and recomputes once for both instead of once per link. A lone failure (a
-  // cut, a crashed neighbour) has no silent companion and goes out at once; the wait is at most a hello interval.
-  // Returns when to look again, or kTimeNever to advertise now.
+  // cut, a crashed neighbour) has no silent companion and goes out at once, unless another neighbour happens to
+  // have missed hellos; the wait is at most a hello interval. Other changes (a neighbour up, a cost, a command, a
+  // refresh) never wait. Returns when to look again, or kTimeNever to advertise now.
   TimePoint correlated_failure_due(TimePoint now) {
-    if (!originated) return kTimeNever;
+    if (!originated || !lost_neighbour) return kTimeNever;
     const TimePoint suspect = neighbours.next_suspect_expiry(now);
     if (suspect == kTimeNever) return kTimeNever;
     if (suspect_wait_since == kTimeNever) suspect_wait_since = now;
@@ -675,6 +688,7 @@ struct Node::Impl {
   TimePoint flush_at = kTimeNever;      // queued floods and acks go out then
   TimePoint originate_at = kTimeNever;  // a deferred origination (lsa_min_interval, a correlated failure)
   TimePoint suspect_wait_since = kTimeNever;  // the advertisement has waited for silent neighbours since then
+  bool lost_neighbour = false;  // a neighbour went down since we last advertised (see correlated_failure_due)
   TimePoint last_origination{};
   bool originated = false;
   Duration retransmit_backoff = config.retransmit_interval;
