@@ -38,8 +38,8 @@ struct NodeConfig {
   // LSRefreshTime and MaxAge (RFC 2328, appendix B). Reliable flooding, not refresh, keeps databases in sync, and
   // the two-way check makes a dead node's stale LSA harmless, so refresh only bounds how long it lingers. A short
   // refresh costs a mesh-wide flood per node per period: at 1000 nodes and 30 s, a quarter of all control bytes.
-  Duration lsa_refresh = seconds(30 * 60);
-  Duration lsa_max_age = seconds(60 * 60);
+  Duration lsa_refresh = seconds(1800);  // 30 minutes
+  Duration lsa_max_age = seconds(3600);  // 60 minutes
   Duration retransmit_interval = milliseconds(250);  // resend unacknowledged LSAs; backs off to 8x while unanswered
   Duration lsa_min_interval = milliseconds(200);     // originate our LSA at most this often (changes coalesce)
   Duration flood_delay = milliseconds(10);           // batch floods and acks this long into fewer packets
