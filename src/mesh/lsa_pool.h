@@ -27,7 +27,6 @@ class LsaPool {
     if (!pooled || pooled->seq <= lsa.seq || pooled.use_count() == 1) pooled = copy;
     return copy;
   }
-  std::size_t size() const { return latest_.size(); }
 
  private:
   std::unordered_map<NodeId, std::shared_ptr<const Lsa>> latest_;

@@ -190,7 +190,8 @@ TimePoint NeighbourTable::next_suspect_expiry(TimePoint now) const {
   TimePoint t = kTimeNever;
   for (std::size_t i = 0; i < entries_.size(); ++i) {
     const Neighbour& n = entries_[i];
-    if (n.state == NeighbourState::kUp && (now - n.last_heard) * 2 > detection_time(n)) t = std::min(t, summary_[i].expiry);
+    const bool silent = (now - n.last_heard) * 2 > detection_time(n);  // has missed hellos
+    if (n.state == NeighbourState::kUp && silent) t = std::min(t, summary_[i].expiry);
   }
   return t;
 }

@@ -5,7 +5,9 @@
 namespace meshloop::mesh {
 namespace {
 
-Lsa lsa(NodeId origin, std::uint32_t seq, std::vector<LinkAdvert> links) { return Lsa{origin, seq, 0, std::move(links)}; }
+Lsa lsa(NodeId origin, std::uint32_t seq, std::vector<LinkAdvert> links) {
+  return Lsa{origin, seq, 0, std::move(links)};
+}
 
 TEST(LsdbTest, InstallsNewerKeepsLinksSortedAndJudgesCopies) {
   Lsdb db;
